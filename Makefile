@@ -1,0 +1,49 @@
+# Two commands do all set-up on a fresh machine: `make demo` and `make test`.
+# Both create .venv if missing and (re)install the project when pyproject.toml changes.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+# torch first, pinned to the CPU build: a bare `torch` requirement would pull GBs of CUDA packages.
+TORCH_SPEC ?= torch==2.13.0
+STAMP := $(VENV)/.installed
+
+export HF_HUB_OFFLINE ?= 1
+export MLFLOW_DISABLE_TELEMETRY ?= true
+export TOKENIZERS_PARALLELISM ?= false
+
+.PHONY: install demo test test-slow test-all bench lint clean
+
+install: $(STAMP)
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet "$(TORCH_SPEC)"
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python training/prepare_data.py
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+# slow tests and tests on ../shared/data/external (skipped cleanly when it is absent)
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -m "slow or external"
+
+test-all: $(STAMP)
+	$(BIN)/python -m pytest -m ""
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench_desensitize.py
+	$(BIN)/python bench/bench_synthetic.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf data outputs multirun mlruns mlflow.db .pytest_cache

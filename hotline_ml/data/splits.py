@@ -1,0 +1,127 @@
+"""Train / validation / test splits that do not leak.
+
+``time``: whole days go to one split; the test period is the most recent, validation the period before it.
+``stratified``: random, stratified by the first level of the appeal type (or another field).
+
+In both, near-duplicate texts (equal after dropping whitespace, punctuation, masking placeholders and case)
+form a group, and a group never crosses splits: it goes where its earliest member goes, so a test appeal is
+never a copy of a training one. Order ids are unique after validation, so no id crosses splits either.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import train_test_split
+
+from hotline_ml.config import SplitConfig
+
+SPLITS = ("train", "validation", "test")
+_NOISE = re.compile(r"\[[^\]]{1,4}\]|[\s\W_]+")  # masking placeholders ([电话]), whitespace, punctuation
+
+
+@dataclass(frozen=True)
+class SplitReport:
+    """How the split came out.
+
+    Attributes:
+        method: ``time`` or ``stratified``.
+        sizes: Split name -> number of orders.
+        periods: Split name -> (first, last) ``created_at`` of the orders the method assigned to it, before
+            near-duplicates joined their group (for ``time``: the split's own period).
+        near_duplicate_groups: Groups of near-duplicate texts with more than one member.
+        moved: Orders placed in an earlier split than their own date (or draw) would give, to keep their
+            near-duplicate group together.
+    """
+
+    method: str
+    sizes: dict[str, int]
+    periods: dict[str, tuple[str, str]]
+    near_duplicate_groups: int
+    moved: int
+
+
+def near_duplicate_key(texts: pd.Series) -> pd.Series:
+    """Key under which near-duplicate texts coincide."""
+    return texts.fillna("").str.lower().str.replace(_NOISE, "", regex=True)
+
+
+def split_orders(orders: pd.DataFrame, cfg: SplitConfig) -> tuple[dict[str, pd.DataFrame], SplitReport]:
+    """Split validated orders.
+
+    Args:
+        orders: Kept orders (needs ``created_at`` and ``text``; ``stratify_by`` for ``stratified``).
+        cfg: Split settings.
+
+    Returns:
+        Split name -> orders (sorted by ``created_at``), and the report.
+    """
+    if not 0 <= cfg.val_frac < 1 or not 0 < cfg.test_frac < 1 or cfg.val_frac + cfg.test_frac >= 1:
+        raise ValueError(f"split: need 0 <= val_frac, 0 < test_frac and val_frac + test_frac < 1; got "
+                         f"{cfg.val_frac}, {cfg.test_frac}")
+    if len(orders) < 3:
+        raise ValueError(f"split: {len(orders)} orders are too few to split into {SPLITS}")
+    orders = orders.sort_values(["created_at", "order_id"], kind="stable").reset_index(drop=True)
+    if cfg.method == "time":
+        rank = _time_rank(orders["created_at"], cfg)
+    elif cfg.method == "stratified":
+        rank = _stratified_rank(orders, cfg)
+    else:
+        raise ValueError(f"split.method: {cfg.method!r} is not one of 'time', 'stratified'")
+    key = near_duplicate_key(orders["text"])
+    group_rank = pd.Series(rank).groupby(key.to_numpy()).transform("min").to_numpy()
+    sizes = key.map(key.value_counts())
+    parts = {name: orders[group_rank == i].reset_index(drop=True) for i, name in enumerate(SPLITS)}
+    report = SplitReport(
+        method=cfg.method,
+        sizes={name: len(part) for name, part in parts.items()},
+        periods={name: _period(orders["created_at"][rank == i]) for i, name in enumerate(SPLITS)},
+        near_duplicate_groups=int(key[sizes.to_numpy() > 1].nunique()),
+        moved=int((group_rank != rank).sum()),
+    )
+    return parts, report
+
+
+def _period(created: pd.Series) -> tuple[str, str]:
+    return (str(created.min()), str(created.max())) if len(created) else ("", "")
+
+
+def _time_rank(created: pd.Series, cfg: SplitConfig) -> np.ndarray:
+    # Cut between days, at the day where the cumulative share of orders reaches the boundary.
+    day = created.dt.normalize()
+    share = day.map(day.value_counts().sort_index().cumsum() / len(day)).to_numpy()
+    prev = share - day.map(day.value_counts()).to_numpy() / len(day)  # share before this day
+    rank = np.zeros(len(day), dtype=np.int64)
+    rank[prev >= 1 - cfg.test_frac - cfg.val_frac - 1e-12] = 1
+    rank[prev >= 1 - cfg.test_frac - 1e-12] = 2
+    if not (rank == 2).any():  # a single very busy last day: it still becomes the test period
+        rank[day == day.max()] = 2
+    return rank
+
+
+def _stratified_rank(orders: pd.DataFrame, cfg: SplitConfig) -> np.ndarray:
+    values = orders[cfg.stratify_by].fillna("∅").astype(str)
+    if cfg.stratify_by == "appeal_type":
+        values = values.str.split("/").str[0]
+    counts = values.map(values.value_counts())
+    strata = values.where(counts >= 5, "__rare__")  # too few to spread over three splits
+    idx = np.arange(len(orders))
+    rest_frac = cfg.val_frac + cfg.test_frac
+    _, rest = train_test_split(idx, test_size=rest_frac, random_state=cfg.seed, stratify=_safe(strata, idx))
+    rank = np.zeros(len(orders), dtype=np.int64)
+    if cfg.val_frac == 0:
+        rank[rest] = 2
+        return rank
+    val, test = train_test_split(rest, test_size=cfg.test_frac / rest_frac, random_state=cfg.seed,
+                                 stratify=_safe(strata, rest))
+    rank[val], rank[test] = 1, 2
+    return rank
+
+
+def _safe(strata: pd.Series, idx: np.ndarray) -> np.ndarray | None:
+    # scikit-learn refuses to stratify when a stratum has a single member
+    s = strata.to_numpy()[idx]
+    return s if pd.Series(s).value_counts().min() >= 2 else None

@@ -1,0 +1,64 @@
+"""Shared fixtures: offline environment, composed configs, a small synthetic corpus."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_dir
+from omegaconf import OmegaConf
+
+from hotline_ml.config import register_configs
+
+ROOT = Path(__file__).resolve().parents[1]
+CONF = ROOT / "conf"
+EXTERNAL = ROOT.parent / "shared" / "data" / "external"
+
+register_configs()
+
+# a small corpus spanning a heating season and the 2026 Spring Festival; generated once per test session
+SMALL_SYNTHETIC = [
+    "data.synthetic.n_orders=4000",
+    "data.synthetic.start=2025-10-01",
+    "data.synthetic.end=2026-03-31",
+    "data.synthetic.surges.n_events=3",
+]
+
+
+@pytest.fixture(autouse=True)
+def _offline(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
+    monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow.db")
+
+
+def compose_config(config_name: str, overrides: list[str] | None = None):
+    """Compose a real entry config from conf/ and convert it to its typed object."""
+    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
+        cfg = compose(config_name=config_name, overrides=overrides or [])
+    return OmegaConf.to_object(cfg)
+
+
+@pytest.fixture(scope="session")
+def small_prepare_cfg(tmp_path_factory: pytest.TempPathFactory):
+    """The real prepare_data config, shrunk, writing under a temporary directory."""
+    tmp = tmp_path_factory.mktemp("prepared")
+    return compose_config("prepare_data", [*SMALL_SYNTHETIC, f"data.path={tmp}/orders.csv", f"output_dir={tmp}/out"])
+
+
+@pytest.fixture(scope="session")
+def small_corpus(small_prepare_cfg):
+    """A generated small synthetic corpus (orders with raw PII, events, truth)."""
+    from hotline_ml.data.synthetic import generate_corpus
+
+    data = small_prepare_cfg.data
+    return generate_corpus(data.synthetic, data.taxonomy, progress=False)
+
+
+@pytest.fixture
+def external_dir() -> Path:
+    """../shared/data/external, or skip when this checkout does not have it."""
+    if not EXTERNAL.is_dir():
+        pytest.skip(f"external benchmark data not found at {EXTERNAL}")
+    return EXTERNAL
