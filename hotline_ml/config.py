@@ -141,6 +141,24 @@ class SplitConfig:
 
 
 @dataclass
+class TrackingConfig:
+    """Where MLflow records runs and models.
+
+    Attributes:
+        tracking_uri: MLflow tracking URI; ``sqlite:///mlflow.db`` (project root) by default. Artifacts of a
+            sqlite store go to ``mlartifacts/`` beside the database.
+        experiment: Experiment name (created on first use).
+        run_name: Fixed run name; ``None`` lets the job name it.
+        tags: Extra tags on every run of this job.
+    """
+
+    tracking_uri: str = "sqlite:///mlflow.db"
+    experiment: str = MISSING
+    run_name: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
 class PrepareDataConfig:
     """Entry config of ``training/prepare_data.py``: load, validate, desensitize, split, save."""
 

@@ -1,0 +1,231 @@
+"""The one place that talks to MLflow: runs, params, metrics, artifacts, models and the registry.
+
+Entry scripts open a run with :func:`start_run`; library functions return metrics and paths; this module
+logs them. Metric names follow ``{split}_{metric}`` (``test_macro_f1``) and per-category metrics
+``{metric}/{category}`` (``backtest_mase/供水供电供暖燃气/供暖``).
+
+The default store is ``sqlite:///mlflow.db`` in the working directory (MLflow 3 refuses the plain file store);
+artifacts go to ``mlartifacts/`` beside the database, so a test pointing at a temporary database leaves
+nothing in the repository. Browse with ``mlflow ui --backend-store-uri sqlite:///mlflow.db``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import subprocess
+import tempfile
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, is_dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from hotline_ml.config import TrackingConfig
+
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+import mlflow  # imported after telemetry is switched off above
+from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
+
+log = logging.getLogger(__name__)
+
+# MLflow limits (mlflow.utils.validation): param values 6000 characters, keys 250.
+MAX_PARAM_VALUE = 6000
+MAX_PARAM_KEY = 250
+
+
+def artifact_location(tracking_uri: str) -> str | None:
+    """Artifact root for a sqlite store: ``mlartifacts/`` beside the database file; else the server's."""
+    if tracking_uri.startswith("sqlite:///"):
+        db = Path(tracking_uri.removeprefix("sqlite:///"))
+        return str(db.resolve().parent / "mlartifacts")
+    return None
+
+
+def configure(cfg: TrackingConfig) -> str:
+    """Point MLflow at ``cfg.tracking_uri`` and select (creating if needed) ``cfg.experiment``.
+
+    Returns:
+        The experiment id.
+    """
+    mlflow.set_tracking_uri(cfg.tracking_uri)
+    client = MlflowClient()
+    exp = client.get_experiment_by_name(cfg.experiment)
+    if exp is None:
+        exp_id = client.create_experiment(cfg.experiment, artifact_location=artifact_location(cfg.tracking_uri))
+    else:
+        exp_id = exp.experiment_id
+    mlflow.set_experiment(experiment_id=exp_id)
+    return exp_id
+
+
+@contextlib.contextmanager
+def start_run(cfg: TrackingConfig, run_name: str | None = None, tags: Mapping[str, str] | None = None,
+              config: Any = None) -> Iterator[str]:
+    """Open a run (after :func:`configure`), tag it with the git commit, log the config, yield the run id.
+
+    Args:
+        cfg: Tracking settings.
+        run_name: Display name; ``cfg.run_name`` wins when set.
+        tags: Extra tags, e.g. ``{"sweep": ..., "job": ...}`` from a Hydra multirun.
+        config: The resolved config (dataclass or mapping): flattened into params and saved as
+            ``config.json``.
+    """
+    configure(cfg)
+    all_tags = {**cfg.tags, **(tags or {})}
+    commit = git_commit()
+    if commit:
+        all_tags["git_commit"] = commit
+    with mlflow.start_run(run_name=cfg.run_name or run_name, tags=all_tags) as run:
+        if config is not None:
+            as_dict = asdict(config) if is_dataclass(config) else dict(config)
+            mlflow.log_params(flatten_params(as_dict))
+            log_dict(as_dict, "config.json")
+        yield run.info.run_id
+
+
+def git_commit() -> str | None:
+    """The current git commit (with ``-dirty`` when the tree has changes), or ``None`` outside a checkout."""
+    try:
+        sha = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True,
+                             timeout=5).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
+                               text=True, check=True, timeout=5).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return sha + ("-dirty" if dirty else "")
+
+
+def flatten_params(d: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
+    """Flatten a nested mapping to ``a.b.c`` keys with string values truncated to MLflow's limits."""
+    out: dict[str, str] = {}
+    for key, value in d.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            out.update(flatten_params(value, prefix=f"{name}."))
+            continue
+        text = json.dumps(value, ensure_ascii=False, default=str) if not isinstance(value, str) else value
+        if len(text) > MAX_PARAM_VALUE:
+            text = text[: MAX_PARAM_VALUE - 3] + "..."
+        out[name[:MAX_PARAM_KEY]] = text
+    return out
+
+
+def log_metrics(metrics: Mapping[str, float], step: int | None = None) -> None:
+    """Log numeric metrics; non-finite or non-numeric values are skipped with a log line, never silently."""
+    clean = {}
+    for name, value in metrics.items():
+        try:
+            v = float(value)
+        except (TypeError, ValueError):
+            log.warning("metric %s=%r is not a number; not logged", name, value)
+            continue
+        if v != v or v in (float("inf"), float("-inf")):
+            log.warning("metric %s=%s is not finite; not logged", name, v)
+            continue
+        clean[name] = v
+    if clean:
+        mlflow.log_metrics(clean, step=step)
+
+
+def log_artifact(path: str | Path, artifact_path: str | None = None) -> None:
+    """Log a file or a directory (recursively) as run artifacts."""
+    path = Path(path)
+    if path.is_dir():
+        mlflow.log_artifacts(str(path), artifact_path=artifact_path)
+    else:
+        mlflow.log_artifact(str(path), artifact_path=artifact_path)
+
+
+def log_dict(data: Mapping[str, Any] | list, name: str) -> None:
+    """Log a JSON (or YAML, by suffix) artifact from a dict."""
+    mlflow.log_dict(data, name)
+
+
+def log_figure(figure: Any, name: str) -> None:
+    """Log a matplotlib figure as a PNG artifact."""
+    mlflow.log_figure(figure, name)
+
+
+def log_table(frame: pd.DataFrame, name: str) -> None:
+    """Log a table as an artifact: Parquet or CSV by the suffix of ``name``."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / Path(name).name
+        if path.suffix == ".parquet":
+            frame.to_parquet(path, index=False)
+        else:
+            frame.to_csv(path, index=False, encoding="utf-8-sig")
+        parent = str(Path(name).parent)
+        mlflow.log_artifact(str(path), artifact_path=None if parent == "." else parent)
+
+
+def log_pyfunc_model(python_model: Any, artifacts: Mapping[str, str], input_example: pd.DataFrame,
+                     output_example: pd.DataFrame, registered_name: str | None = None,
+                     pip_requirements: list[str] | None = None, name: str = "model") -> tuple[str, str | None]:
+    """Log a pyfunc model with signature, input example and this package's code; optionally register it.
+
+    Args:
+        python_model: An ``mlflow.pyfunc.PythonModel``.
+        artifacts: Name -> local path (e.g. the saved HF checkpoint directory).
+        input_example: A realistic input frame.
+        output_example: What the model returns for ``input_example`` (for the signature).
+        registered_name: Register under this name when given.
+        pip_requirements: Requirements recorded with the model (inference from imports is slow and noisy).
+        name: Model name within the run.
+
+    Returns:
+        ``(model_uri, version)``; version is ``None`` when not registered.
+    """
+    from mlflow.models import infer_signature
+
+    package_dir = Path(__file__).resolve().parent
+    info = mlflow.pyfunc.log_model(
+        name=name,
+        python_model=python_model,
+        artifacts=dict(artifacts),
+        code_paths=[str(package_dir)],
+        input_example=input_example,
+        signature=infer_signature(input_example, output_example),
+        pip_requirements=pip_requirements,
+        registered_model_name=registered_name,
+    )
+    version = str(info.registered_model_version) if registered_name else None
+    return info.model_uri, version
+
+
+def set_alias(name: str, alias: str, version: str) -> None:
+    """Point ``alias`` of registered model ``name`` at ``version``."""
+    MlflowClient().set_registered_model_alias(name, alias, version)
+
+
+def alias_version(name: str, alias: str) -> str | None:
+    """The version ``alias`` points at, or ``None`` when the model or alias does not exist."""
+    try:
+        return str(MlflowClient().get_model_version_by_alias(name, alias).version)
+    except MlflowException:
+        return None
+
+
+def version_run_id(name: str, version: str) -> str:
+    """Run id that produced a registered model version."""
+    return MlflowClient().get_model_version(name, version).run_id
+
+
+def run_metrics(run_id: str) -> dict[str, float]:
+    """Latest metric values of a run."""
+    return dict(MlflowClient().get_run(run_id).data.metrics)
+
+
+def load_pyfunc(model_uri: str) -> Any:
+    """Load a logged model (``models:/name@alias``, ``runs:/id/model`` or a local path)."""
+    return mlflow.pyfunc.load_model(model_uri)
+
+
+def download_artifacts(artifact_uri: str, dst: str | Path | None = None) -> Path:
+    """Download artifacts (``runs:/<id>/path``, ``models:/name@alias``) to a local directory."""
+    return Path(mlflow.artifacts.download_artifacts(artifact_uri=artifact_uri,
+                                                    dst_path=str(dst) if dst else None))

@@ -1,0 +1,70 @@
+"""tracking.py against a real temporary sqlite MLflow store."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+import pytest
+
+from hotline_ml import tracking
+from hotline_ml.config import TrackingConfig
+
+
+@dataclass
+class _Inner:
+    lr: float = 2e-5
+    layers: list[int] = field(default_factory=lambda: [1, 2])
+
+
+@dataclass
+class _Cfg:
+    name: str = "x"
+    inner: _Inner = field(default_factory=_Inner)
+    long: str = "长" * 7000
+
+
+class _Length(mlflow.pyfunc.PythonModel):
+    def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
+        return pd.DataFrame({"n": model_input["text"].str.len().astype(float)})
+
+
+@pytest.fixture
+def cfg(tmp_path: Path) -> TrackingConfig:
+    return TrackingConfig(tracking_uri=os.environ["MLFLOW_TRACKING_URI"], experiment="test")
+
+
+def test_flatten_params_nests_and_truncates() -> None:
+    flat = tracking.flatten_params({"a": {"b": {"c": 1}, "d": [1, 2]}, "e": "x" * 7000, "f": None})
+    assert flat["a.b.c"] == "1" and flat["a.d"] == "[1, 2]" and flat["f"] == "null"
+    assert len(flat["e"]) == tracking.MAX_PARAM_VALUE and flat["e"].endswith("...")
+
+
+def test_run_logs_params_metrics_tags_and_artifacts(cfg: TrackingConfig, tmp_path: Path) -> None:
+    with tracking.start_run(cfg, run_name="r1", tags={"sweep": "s1"}, config=_Cfg()) as run_id:
+        tracking.log_metrics({"eval_macro_f1": 0.5, "backtest_mase/供水供电供暖燃气/供暖": 0.8, "bad": float("nan")})
+        tracking.log_table(pd.DataFrame({"a": [1]}), "tables/t.parquet")
+    run = mlflow.MlflowClient().get_run(run_id)
+    assert run.data.params["inner.lr"] == "2e-05" and len(run.data.params["long"]) == 6000
+    assert run.data.metrics == {"eval_macro_f1": 0.5, "backtest_mase/供水供电供暖燃气/供暖": 0.8}
+    assert run.data.tags["sweep"] == "s1" and run.info.run_name == "r1"
+    names = {a.path for a in mlflow.MlflowClient().list_artifacts(run_id)}
+    assert {"config.json", "tables"} <= names
+    # artifacts live beside the temporary database, not in the working directory
+    assert Path(run.info.artifact_uri.removeprefix("file://")).is_relative_to(tmp_path)
+
+
+def test_pyfunc_model_registers_aliases_and_reloads(cfg: TrackingConfig) -> None:
+    example = pd.DataFrame({"text": ["小区停水了", "路灯不亮"]})
+    with tracking.start_run(cfg, run_name="m"):
+        _, version = tracking.log_pyfunc_model(_Length(), {}, example, _Length().predict(None, example),
+                                               registered_name="test-model", pip_requirements=["pandas"])
+    assert version == "1" and tracking.alias_version("test-model", "candidate") is None
+    tracking.set_alias("test-model", "candidate", version)
+    assert tracking.alias_version("test-model", "candidate") == "1"
+    assert tracking.alias_version("no-such-model", "champion") is None
+    model = tracking.load_pyfunc("models:/test-model@candidate")
+    assert model.predict(example)["n"].tolist() == [5.0, 4.0]
