@@ -25,8 +25,11 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
+# the main job on the embedded default: data -> compact Chinese BERT pre-training -> classifier -> forecasts
 demo: $(STAMP)
 	$(BIN)/python training/prepare_data.py
+	$(BIN)/python training/pretrain_mlm.py
+	$(BIN)/python training/train_classifier.py
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
@@ -46,4 +49,4 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf data outputs multirun mlruns mlflow.db .pytest_cache
+	rm -rf data outputs multirun mlruns mlartifacts mlflow.db artifacts models .pytest_cache

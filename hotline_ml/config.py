@@ -9,6 +9,7 @@ down. The library itself never imports Hydra at import time and never takes a ra
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from omegaconf import MISSING
 
@@ -168,9 +169,304 @@ class PrepareDataConfig:
     output_dir: str = MISSING
 
 
+@dataclass
+class ModelConfig:
+    """Which Chinese BERT checkpoint to start from.
+
+    Attributes:
+        name: Preset name (``hotline-bert-mini``, ``bert-base-chinese``, ``chinese-roberta-wwm-ext``, ``rbt3``).
+        pretrained: Hub id (``hfl/chinese-roberta-wwm-ext``) or local directory. With ``HF_HUB_OFFLINE=1``, or
+            when it is a directory, loading never touches the network.
+        max_length: Tokens per appeal (longer appeals are truncated; Chinese BERTs take one token per character).
+    """
+
+    name: str = MISSING
+    pretrained: str = MISSING
+    max_length: int = 256
+
+
+@dataclass
+class BaselineConfig:
+    """Char n-gram TF-IDF + logistic regression, trained on the same split beside every BERT run."""
+
+    ngram_min: int = 1
+    ngram_max: int = 3
+    max_features: int = 200_000
+    C: float = 4.0
+    max_iter: int = 1000
+
+
+@dataclass
+class ClassifierConfig:
+    """What the classifier learns and how it is evaluated.
+
+    Attributes:
+        tasks: Heads to train: ``type_l1`` (first level of the appeal type), ``type_l2`` (full ``一级/二级``
+            path), ``urgency``. A task without labels in the data is skipped (its loss masked, its metrics not
+            reported); rows missing one task's label still train the others.
+        primary_task: Task whose validation macro-F1 selects the best checkpoint and decides promotion.
+        use_title: Prepend the order title to the text (``title。text``).
+        class_weighting: ``none``, ``balanced`` (inverse frequency) or ``sqrt`` (inverse square root).
+        max_train_samples: Subsample the training split (stratified by the primary task); ``None`` = all.
+        max_eval_samples: Subsample validation and test the same way; ``None`` = all.
+        early_stopping_patience: Evaluations without improvement of the primary macro-F1 before stopping.
+        cv_folds: 0 uses the train/validation/test split; k > 1 runs stratified k-fold over all labelled rows
+            (for small data such as TipDM), reporting mean and spread, and registers nothing.
+        coverage_thresholds: Confidence thresholds for the human hand-off table.
+        ece_bins: Bins for expected calibration error.
+        baseline: The TF-IDF + logistic regression baseline.
+    """
+
+    tasks: list[str] = field(default_factory=lambda: ["type_l1", "type_l2", "urgency"])
+    primary_task: str = "type_l1"
+    use_title: bool = False
+    class_weighting: str = "sqrt"
+    max_train_samples: int | None = None
+    max_eval_samples: int | None = None
+    early_stopping_patience: int = 2
+    cv_folds: int = 0
+    coverage_thresholds: list[float] = field(default_factory=lambda: [0.5, 0.6, 0.7, 0.8, 0.9, 0.95])
+    ece_bins: int = 15
+    baseline: BaselineConfig = field(default_factory=BaselineConfig)
+
+
+@dataclass
+class RegistryConfig:
+    """Model registry settings.
+
+    Attributes:
+        model_name: Registered model name.
+        promote: ``never``, ``if_better`` (alias ``champion`` moves to the new version only when it beats the
+            current champion's primary test macro-F1 on the same test data) or ``always``.
+    """
+
+    model_name: str = "hotline-appeal-classifier"
+    promote: str = "if_better"
+
+
+@dataclass
+class TrainClassifierConfig:
+    """Entry config of ``training/train_classifier.py``.
+
+    ``trainer`` holds ``transformers.TrainingArguments`` fields by their own names (checked against
+    TrainingArguments when the job starts: a misspelt key is an error naming the closest field).
+    """
+
+    data: DataConfig = MISSING
+    split: SplitConfig = MISSING
+    desensitize: DesensitizeConfig = MISSING
+    model: ModelConfig = MISSING
+    trainer: dict[str, Any] = field(default_factory=dict)
+    classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
+    tracking: TrackingConfig = MISSING
+    registry: RegistryConfig = field(default_factory=RegistryConfig)
+    output_dir: str = MISSING
+    seed: int = 42
+
+
+@dataclass
+class MlmArchitecture:
+    """Shape of a BERT built from scratch (the compact ``hotline-bert-mini``)."""
+
+    num_hidden_layers: int = 4
+    hidden_size: int = 256
+    num_attention_heads: int = 4
+    intermediate_size: int = 1024
+    max_position_embeddings: int = 512
+
+
+@dataclass
+class TokenizerConfig:
+    """Character vocabulary for a BERT built from scratch.
+
+    Attributes:
+        common_chars: How many of the most frequent characters of jieba's dictionary to include, besides
+            every character of the corpus seen at least ``min_char_count`` times.
+        min_char_count: Corpus characters rarer than this are left to [UNK].
+    """
+
+    common_chars: int = 6000
+    min_char_count: int = 2
+
+
+@dataclass
+class PretrainMlmConfig:
+    """Entry config of ``training/pretrain_mlm.py``: domain-adaptive masked-LM pre-training.
+
+    Attributes:
+        init_from: ``scratch`` builds a new BERT (``architecture``) with a character tokenizer built from the
+            corpus; otherwise a checkpoint (hub id or directory) to continue pre-training.
+        whole_word_masking: Mask whole jieba words instead of single characters.
+        mlm_probability: Share of tokens masked.
+        max_texts: Use at most this many texts (``None`` = all).
+        extra_texts: More unlabelled text files (CSV/Parquet/JSONL/Excel) -> the column that holds text,
+            e.g. the 7,000 unlabelled TipDM messages.
+        holdout: Labelled data kept for evaluation: texts equal to any of its texts are left out of
+            pre-training (the texts of ``data`` are taken from its training split only, for the same reason).
+        output_dir: Where the HF checkpoint is written (``model.pretrained`` accepts it).
+    """
+
+    data: DataConfig = MISSING
+    split: SplitConfig = MISSING
+    desensitize: DesensitizeConfig = MISSING
+    holdout: DataConfig | None = None
+    init_from: str = "scratch"
+    architecture: MlmArchitecture = field(default_factory=MlmArchitecture)
+    tokenizer: TokenizerConfig = field(default_factory=TokenizerConfig)
+    trainer: dict[str, Any] = field(default_factory=dict)
+    whole_word_masking: bool = True
+    mlm_probability: float = 0.15
+    max_length: int = 128
+    max_texts: int | None = None
+    extra_texts: dict[str, str] = field(default_factory=dict)
+    output_dir: str = MISSING
+    seed: int = 42
+
+
 def register_configs() -> None:
     """Register the schemas in Hydra's ConfigStore. Called by entry scripts before ``@hydra.main`` runs."""
     from hydra.core.config_store import ConfigStore  # imported here: the library never needs Hydra
 
     cs = ConfigStore.instance()
     cs.store(name="prepare_data_schema", node=PrepareDataConfig)
+    cs.store(name="train_classifier_schema", node=TrainClassifierConfig)
+    cs.store(name="pretrain_mlm_schema", node=PretrainMlmConfig)
+    cs.store(name="fit_forecasts_schema", node=FitForecastsConfig)
+
+
+@dataclass
+class SeriesConfig:
+    """Which daily count series the forecaster sees.
+
+    Attributes:
+        name: Short name, used in output paths and run names.
+        source: ``orders`` (count the work orders of the ``data`` config) or ``daily_counts`` (a table that
+            already holds one count per day and series, e.g. the Boston 311 benchmark at ``path``).
+        levels: Level name -> work-order fields that define its series (``[]`` is the grand total). The
+            field ``category`` is the appeal type cut to ``category_depth`` levels. The level with the most
+            fields is the bottom of the hierarchy; every other level must use a subset of its fields.
+        category_depth: 1 = first-level type (``城乡建设``), 2 = ``一级/二级``.
+        path: ``daily_counts`` only: the table (CSV or Parquet).
+        columns: ``daily_counts`` only: ``date``, ``key`` and ``count`` -> column names in the table.
+        min_total: Series with fewer counts than this over the whole history are not forecast (listed with
+            the reason).
+    """
+
+    name: str = MISSING
+    source: str = MISSING
+    levels: dict[str, list[str]] = field(default_factory=dict)
+    category_depth: int = 1
+    path: str | None = None
+    columns: dict[str, str] = field(default_factory=dict)
+    min_total: int = 0
+
+
+@dataclass
+class ForecastCandidateConfig:
+    """One forecaster that may be chosen per series (``conf/forecast/``).
+
+    Attributes:
+        name: Name in reports and metrics.
+        min_mean_per_day: Only series whose mean daily count over the last 8 weeks reaches this are tried
+            (keeps slow models such as SARIMAX to the series with enough volume to gain from them).
+        model: ``_target_`` (a ``hotline_ml.forecast.models.Forecaster`` class) plus its ``__init__`` settings.
+    """
+
+    name: str = MISSING
+    min_mean_per_day: float = 0.0
+    model: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class BacktestConfig:
+    """Rolling-origin backtest: ``n_origins`` cut-offs ``step`` days apart, each forecasting ``horizon`` days.
+
+    Attributes:
+        refit_every: Re-estimate parameters at every k-th origin and only re-filter (same parameters, new
+            data) at the others; 1 re-estimates everywhere.
+        min_train: Days of history a series needs at the earliest origin to be backtested.
+    """
+
+    horizon: int = MISSING
+    n_origins: int = MISSING
+    step: int = MISSING
+    refit_every: int = MISSING
+    min_train: int = MISSING
+
+
+@dataclass
+class SanityConfig:
+    """When a forecast counts as absurd and is replaced by the seasonal naive baseline.
+
+    Attributes:
+        max_negative_mean: A mean below ``-max_negative_mean`` anywhere is absurd (smaller negatives are
+            clipped to 0: counts cannot be negative).
+        max_upper_ratio: An upper bound above ``max_upper_ratio * (max(history) + 1)`` is an exploding interval.
+    """
+
+    max_negative_mean: float = MISSING
+    max_upper_ratio: float = MISSING
+
+
+@dataclass
+class EarlyWarningConfig:
+    """Early warning: actual days above the upper bound of forecasts made before them.
+
+    Attributes:
+        level: Which prediction interval's upper bound (80 or 95).
+        persistence: Consecutive days above the bound before a series is flagged.
+        min_excess: Counts above the bound a day needs to count (keeps 1-call blips in quiet series out).
+        step: Days between forecast origins when replaying (each forecast covers the next ``step`` days).
+        replay_days: How far back the replay starts (the last ``replay_days`` days are checked).
+        current_days: Alerts touching the last ``current_days`` days are the current risks in the report.
+        top_k: Risks listed (with charts) in the report.
+        n_examples: Example texts (desensitized) per listed risk.
+        match_tolerance_days: An alert matches a ground-truth surge event of its category and district when
+            their dates overlap within this many days.
+        score_levels: Levels whose alerts are scored against the ground-truth events (where events live).
+    """
+
+    level: int = MISSING
+    persistence: int = MISSING
+    min_excess: float = MISSING
+    step: int = MISSING
+    replay_days: int = MISSING
+    current_days: int = MISSING
+    top_k: int = MISSING
+    n_examples: int = MISSING
+    match_tolerance_days: int = MISSING
+    score_levels: list[str] = field(default_factory=list)
+
+
+@dataclass
+class FitForecastsConfig:
+    """Entry config of ``training/fit_forecasts.py``: aggregate, backtest, choose, fit, warn, register.
+
+    Attributes:
+        baseline: The seasonal naive baseline: always fitted, the MASE reference and the fallback.
+        candidates: Other forecasters tried per series (``conf/forecast/``); the backtest chooses.
+        horizon: Days forecast ahead in the published forecasts table.
+        interval_levels: Prediction interval levels in percent.
+        reconcile: ``bottom_up`` (parent series = sums of the bottom series) or ``none``.
+        n_jobs: Worker processes for the per-series fits (BLAS pinned to one thread each).
+        plot_top: Forecast plots for this many of the largest categories.
+        model_name: Registered model name of the fitted bundle.
+        output_dir: Where the forecasts, backtest tables and the early-warning report are written.
+    """
+
+    data: DataConfig = MISSING
+    desensitize: DesensitizeConfig = MISSING
+    series: SeriesConfig = MISSING
+    baseline: ForecastCandidateConfig = MISSING
+    candidates: dict[str, ForecastCandidateConfig] = field(default_factory=dict)
+    backtest: BacktestConfig = MISSING
+    sanity: SanityConfig = MISSING
+    warning: EarlyWarningConfig = MISSING
+    tracking: TrackingConfig = MISSING
+    horizon: int = MISSING
+    interval_levels: list[int] = field(default_factory=lambda: [80, 95])
+    reconcile: str = MISSING
+    n_jobs: int = MISSING
+    plot_top: int = MISSING
+    model_name: str = MISSING
+    output_dir: str = MISSING

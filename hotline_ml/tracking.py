@@ -146,6 +146,16 @@ def log_dict(data: Mapping[str, Any] | list, name: str) -> None:
     mlflow.log_dict(data, name)
 
 
+def log_text(text: str, name: str) -> None:
+    """Log a text artifact (e.g. a Markdown report)."""
+    mlflow.log_text(text, name)
+
+
+def set_tags(tags: Mapping[str, str]) -> None:
+    """Tag the active run."""
+    mlflow.set_tags(dict(tags))
+
+
 def log_figure(figure: Any, name: str) -> None:
     """Log a matplotlib figure as a PNG artifact."""
     mlflow.log_figure(figure, name)
@@ -163,13 +173,36 @@ def log_table(frame: pd.DataFrame, name: str) -> None:
         mlflow.log_artifact(str(path), artifact_path=None if parent == "." else parent)
 
 
+class PyfuncAdapter(mlflow.pyfunc.PythonModel):
+    """An MLflow pyfunc that delegates to a toolkit object, so only this module needs to import mlflow.
+
+    Args:
+        loader: ``"package.module:function"``; called with the model's artifacts (name -> local path) when the
+            model is loaded, it returns an object with ``predict_frame(frame) -> DataFrame``.
+    """
+
+    def __init__(self, loader: str) -> None:
+        self.loader = loader
+        self.impl: Any = None
+
+    def load_context(self, context: Any) -> None:
+        import importlib
+
+        module, _, func = self.loader.partition(":")
+        self.impl = getattr(importlib.import_module(module), func)(dict(context.artifacts))
+
+    def predict(self, context: Any, model_input: pd.DataFrame, params: dict | None = None) -> pd.DataFrame:
+        return self.impl.predict_frame(model_input)
+
+
 def log_pyfunc_model(python_model: Any, artifacts: Mapping[str, str], input_example: pd.DataFrame,
                      output_example: pd.DataFrame, registered_name: str | None = None,
                      pip_requirements: list[str] | None = None, name: str = "model") -> tuple[str, str | None]:
     """Log a pyfunc model with signature, input example and this package's code; optionally register it.
 
     Args:
-        python_model: An ``mlflow.pyfunc.PythonModel``.
+        python_model: A loader path ``"package.module:function"`` (see :class:`PyfuncAdapter`), or an
+            ``mlflow.pyfunc.PythonModel``.
         artifacts: Name -> local path (e.g. the saved HF checkpoint directory).
         input_example: A realistic input frame.
         output_example: What the model returns for ``input_example`` (for the signature).
@@ -183,6 +216,8 @@ def log_pyfunc_model(python_model: Any, artifacts: Mapping[str, str], input_exam
     from mlflow.models import infer_signature
 
     package_dir = Path(__file__).resolve().parent
+    if isinstance(python_model, str):
+        python_model = PyfuncAdapter(python_model)
     info = mlflow.pyfunc.log_model(
         name=name,
         python_model=python_model,
@@ -213,6 +248,11 @@ def alias_version(name: str, alias: str) -> str | None:
 def version_run_id(name: str, version: str) -> str:
     """Run id that produced a registered model version."""
     return MlflowClient().get_model_version(name, version).run_id
+
+
+def run_tags(run_id: str) -> dict[str, str]:
+    """Tags of a run."""
+    return dict(MlflowClient().get_run(run_id).data.tags)
 
 
 def run_metrics(run_id: str) -> dict[str, float]:

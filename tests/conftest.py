@@ -62,3 +62,27 @@ def external_dir() -> Path:
     if not EXTERNAL.is_dir():
         pytest.skip(f"external benchmark data not found at {EXTERNAL}")
     return EXTERNAL
+
+
+@pytest.fixture(scope="session")
+def tiny_bert_dir(tmp_path_factory: pytest.TempPathFactory, small_corpus) -> Path:
+    """A 2-layer, 32-wide BERT with a character vocabulary built from the small corpus, saved as a local
+    HF checkpoint (the shape of transformers' own tiny-config tests)."""
+    from transformers import BertConfig, BertForMaskedLM
+
+    from hotline_ml.classify.tokenizer import build_tokenizer
+
+    path = tmp_path_factory.mktemp("tiny-bert")
+    tok = build_tokenizer(small_corpus.orders["text"].tolist(), common_chars=500, min_char_count=1)
+    config = BertConfig(vocab_size=len(tok), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=37, max_position_embeddings=256, pad_token_id=tok.pad_token_id)
+    BertForMaskedLM(config).save_pretrained(path)
+    tok.save_pretrained(path)
+    return path
+
+
+def classifier_overrides(tmp: Path, tiny_bert_dir: Path, *extra: str) -> list[str]:
+    """Overrides that shrink the real train_classifier config to a 2-step run on the small corpus."""
+    return [*SMALL_SYNTHETIC, f"data.path={tmp}/orders.csv", f"output_dir={tmp}/out", "trainer=smoke",
+            f"model.pretrained={tiny_bert_dir}", "model.max_length=64", "classifier.max_train_samples=120",
+            "classifier.max_eval_samples=80", "classifier.baseline.max_features=5000", *extra]

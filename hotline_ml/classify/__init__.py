@@ -1,0 +1,1 @@
+"""Appeal-type and urgency classification: tokenizer, two-head Chinese BERT, training, calibration, evaluation."""

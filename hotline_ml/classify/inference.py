@@ -1,0 +1,115 @@
+"""A saved classifier checkpoint, loaded once, predicting calibrated type and urgency for batches of appeals.
+
+The checkpoint directory is a normal HF checkpoint (safetensors weights, tokenizer, config with the label
+spaces and calibration temperatures) plus ``hotline_inference.json`` (max length, whether titles are read).
+Batches are sorted by length and padded per batch; inference runs under ``torch.inference_mode``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from transformers import AutoTokenizer, PreTrainedTokenizerBase
+
+from hotline_ml.classify.features import model_texts
+from hotline_ml.classify.metrics import softmax
+from hotline_ml.classify.model import HotlineBertClassifier
+
+SETTINGS_FILE = "hotline_inference.json"
+
+
+@dataclass(frozen=True)
+class InferenceSettings:
+    """How texts are fed to the model at prediction time (fixed at training time)."""
+
+    max_length: int
+    use_title: bool
+    batch_size: int = 64
+
+
+class AppealClassifier:
+    """Calibrated multi-task predictions from a fine-tuned ``HotlineBertClassifier``."""
+
+    def __init__(self, model: HotlineBertClassifier, tokenizer: PreTrainedTokenizerBase,
+                 settings: InferenceSettings) -> None:
+        self.model = model.eval()
+        self.tokenizer = tokenizer
+        self.settings = settings
+
+    @property
+    def labels(self) -> dict[str, list[str]]:
+        """Label spaces per task, from the model's own config."""
+        return dict(self.model.tasks)
+
+    @property
+    def temperatures(self) -> dict[str, float]:
+        """Calibration temperature per task (1.0 = uncalibrated)."""
+        return dict(getattr(self.model.config, "temperatures", None) or {t: 1.0 for t in self.model.tasks})
+
+    def save(self, directory: str | Path) -> Path:
+        """Write the checkpoint (safetensors) and settings to ``directory``."""
+        directory = Path(directory)
+        self.model.save_pretrained(directory)
+        self.tokenizer.save_pretrained(directory)
+        (directory / SETTINGS_FILE).write_text(json.dumps(asdict(self.settings), indent=2), encoding="utf-8")
+        return directory
+
+    @classmethod
+    def load(cls, directory: str | Path) -> AppealClassifier:
+        """Load from a directory written by :meth:`save` (never touches the network)."""
+        directory = Path(directory)
+        settings = InferenceSettings(**json.loads((directory / SETTINGS_FILE).read_text(encoding="utf-8")))
+        model = HotlineBertClassifier.from_pretrained(directory, local_files_only=True)
+        tokenizer = AutoTokenizer.from_pretrained(directory, local_files_only=True)
+        return cls(model, tokenizer, settings)
+
+    def logits(self, texts: list[str]) -> dict[str, np.ndarray]:
+        """Raw logits per task, ``(len(texts), n_labels)``, in input order."""
+        order = np.argsort([len(t) for t in texts], kind="stable")  # similar lengths share a batch: less padding
+        chunks: dict[str, list[np.ndarray]] = {t: [] for t in self.model.tasks}
+        bs = self.settings.batch_size
+        with torch.inference_mode():
+            for start in range(0, len(texts), bs):
+                batch = [texts[i] for i in order[start:start + bs]]
+                enc = self.tokenizer(batch, truncation=True, max_length=self.settings.max_length, padding=True,
+                                     return_tensors="pt")
+                out = self.model(**enc)
+                for task, lg in zip(self.model.tasks, out.logits, strict=True):
+                    chunks[task].append(lg.float().numpy())
+        inverse = np.empty_like(order)
+        inverse[order] = np.arange(len(order))
+        n_labels = {t: len(v) for t, v in self.model.tasks.items()}
+        return {t: (np.concatenate(c)[inverse] if c else np.zeros((0, n_labels[t]))) for t, c in chunks.items()}
+
+    def predict_proba(self, texts: list[str]) -> dict[str, np.ndarray]:
+        """Calibrated probabilities per task, ``(len(texts), n_labels)``."""
+        temps = self.temperatures
+        return {t: softmax(lg, temps.get(t, 1.0)) for t, lg in self.logits(texts).items()}
+
+    def predict_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Predictions for a frame with ``text`` (and ``title`` when the model reads titles).
+
+        Returns:
+            One row per input row: ``<task>``, ``<task>_score`` (calibrated probability) and ``<task>_top3``
+            (JSON list of ``[label, probability]``) for every task.
+        """
+        probs = self.predict_proba(model_texts(frame.reset_index(drop=True), self.settings.use_title))
+        out = {}
+        for task, p in probs.items():
+            names = np.array(self.labels[task], dtype=object)
+            top = np.argsort(-p, axis=1)[:, :3]
+            out[task] = names[top[:, 0]] if len(p) else np.array([], dtype=object)
+            out[f"{task}_score"] = p[np.arange(len(p)), top[:, 0]] if len(p) else np.array([], dtype=float)
+            out[f"{task}_top3"] = [json.dumps([[str(names[j]), round(float(row[j]), 4)] for j in idx],
+                                              ensure_ascii=False) for row, idx in zip(p, top, strict=True)]
+        return pd.DataFrame(out)
+
+
+def load_from_artifacts(artifacts: dict[str, str]) -> AppealClassifier:
+    """Entry point for the MLflow pyfunc wrapper: the checkpoint is the ``checkpoint`` artifact."""
+    return AppealClassifier.load(artifacts["checkpoint"])

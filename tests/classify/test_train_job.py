@@ -1,0 +1,118 @@
+"""The classifier job end to end through the real Hydra configs, shrunk: 2 training steps on a tiny BERT,
+logged to a temporary sqlite MLflow store, registered, reloaded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+
+from hotline_ml import tracking
+from hotline_ml.classify.inference import AppealClassifier
+from hotline_ml.classify.job import run_classifier_job
+from tests.conftest import classifier_overrides, compose_config
+
+MODELS = ["hotline-bert-mini", "bert-base-chinese", "chinese-roberta-wwm-ext", "rbt3"]
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_train_config_composes_for_every_model_preset(model: str) -> None:
+    cfg = compose_config("train_classifier", [f"model={model}"])
+    assert cfg.model.name == model and cfg.trainer["eval_strategy"] == "epoch"
+    assert cfg.tracking.experiment == "hotline-classifier"
+
+
+def test_experiment_and_pretrain_configs_compose() -> None:
+    cfg = compose_config("train_classifier", ["+experiment=tipdm2020c"])
+    assert cfg.data.name == "tipdm2020c" and cfg.classifier.cv_folds == 5 and cfg.classifier.tasks == ["type_l1"]
+    mlm = compose_config("pretrain_mlm")
+    assert mlm.init_from == "scratch" and mlm.architecture.num_hidden_layers == 4
+    mlm = compose_config("pretrain_mlm", ["+experiment=tipdm2020c_mlm"])
+    assert mlm.holdout is not None and mlm.holdout.name == "tipdm2020c" and len(mlm.extra_texts) == 1
+
+
+def test_unknown_trainer_field_names_the_closest(tmp_path: Path, tiny_bert_dir: Path) -> None:
+    from hotline_ml.classify.train import training_arguments
+
+    with pytest.raises(ValueError, match=r"learning_rat.*did you mean 'learning_rate'"):
+        training_arguments({"learning_rat": 1e-4}, str(tmp_path), 0)
+
+
+def _run(cfg) -> tuple[str, object]:
+    with tracking.start_run(cfg.tracking, run_name="test", config=cfg) as run_id:
+        result = run_classifier_job(cfg)
+    return run_id, result
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, tiny_bert_dir):
+    tmp = tmp_path_factory.mktemp("cls")
+    cfg = compose_config("train_classifier", classifier_overrides(tmp, tiny_bert_dir))
+    import os
+
+    os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{tmp}/mlflow.db"  # one store shared by this module's tests
+    cfg.tracking.tracking_uri = os.environ["MLFLOW_TRACKING_URI"]
+    run_id, result = _run(cfg)
+    return cfg, run_id, result
+
+
+def test_run_logs_metrics_artifacts_and_registers(trained) -> None:
+    cfg, run_id, result = trained
+    mlflow.set_tracking_uri(cfg.tracking.tracking_uri)
+    run = mlflow.MlflowClient().get_run(run_id)
+    m = run.data.metrics
+    for task in ["type_l1", "type_l2", "urgency"]:
+        for key in [f"test_{task}_macro_f1", f"baseline_test_{task}_macro_f1", f"test_{task}_ece_after",
+                    f"temperature_{task}"]:
+            assert key in m, key
+    assert "eval_type_l1_macro_f1" in m and "train_loss" in m
+    assert run.data.tags["test_digest"] and run.data.tags["git_commit"]
+    artifacts = {a.path for a in mlflow.MlflowClient().list_artifacts(run_id, "plots")}
+    assert "plots/confusion_type_l1.png" in artifacts and "plots/reliability_urgency.png" in artifacts
+    assert result.model_version == "1" and result.promoted
+    assert tracking.alias_version("hotline-appeal-classifier", "candidate") == "1"
+    assert tracking.alias_version("hotline-appeal-classifier", "champion") == "1"
+    assert (result.checkpoint / "model.safetensors").is_file()
+
+
+def test_registered_model_reloads_with_the_same_predictions(trained, small_corpus) -> None:
+    cfg, _, result = trained
+    mlflow.set_tracking_uri(cfg.tracking.tracking_uri)
+    frame = small_corpus.orders[["text", "title"]].head(20).reset_index(drop=True)
+    before = AppealClassifier.load(result.checkpoint).predict_frame(frame)
+    served = tracking.load_pyfunc("models:/hotline-appeal-classifier@candidate").predict(frame)
+    pd.testing.assert_frame_equal(before, served)
+    labels = AppealClassifier.load(result.checkpoint).labels
+    assert set(served["type_l1"]) <= set(labels["type_l1"]) and set(served["urgency"]) <= {"紧急", "加急", "一般"}
+    assert np.allclose(served["urgency_score"], [max(p for _, p in eval(t)) for t in served["urgency_top3"]],
+                       atol=1e-4)
+
+
+def test_second_run_is_promoted_only_if_better(trained, tiny_bert_dir) -> None:
+    cfg, _, first = trained
+    cfg.seed = 7  # same data and test set, another model
+    _, second = _run(cfg)
+    assert second.model_version == "2"
+    key = "test_type_l1_macro_f1"
+    better = second.metrics[key] > first.metrics[key]
+    assert second.promoted == better
+    assert tracking.alias_version("hotline-appeal-classifier", "champion") == ("2" if better else "1")
+    assert tracking.alias_version("hotline-appeal-classifier", "candidate") == "2"
+
+
+def test_dataset_without_urgency_trains_type_only(tmp_path: Path, tiny_bert_dir: Path, small_corpus) -> None:
+    orders = small_corpus.orders.drop(columns=["urgency"]).head(600)
+    orders.to_csv(tmp_path / "no_urgency.csv", index=False)
+    overrides = [o for o in classifier_overrides(tmp_path, tiny_bert_dir) if not o.startswith("data.")]
+    cfg = compose_config("train_classifier", [*overrides, "data.synthetic=null", f"data.path={tmp_path}/no_urgency.csv",
+                                              "data.required=[order_id,created_at,text,appeal_type]",
+                                              "registry.promote=never"])
+    with tracking.start_run(cfg.tracking, run_name="no-urgency"):
+        result = run_classifier_job(cfg)
+    assert "test_type_l1_macro_f1" in result.metrics and "test_type_l2_macro_f1" in result.metrics
+    assert not any("urgency" in k for k in result.metrics)
+    assert set(AppealClassifier.load(result.checkpoint).labels) == {"type_l1", "type_l2"}
+    assert not result.promoted
