@@ -116,3 +116,27 @@ def test_dataset_without_urgency_trains_type_only(tmp_path: Path, tiny_bert_dir:
     assert not any("urgency" in k for k in result.metrics)
     assert set(AppealClassifier.load(result.checkpoint).labels) == {"type_l1", "type_l2"}
     assert not result.promoted
+
+
+def test_multirun_sweep_gives_one_tagged_run_per_job(tmp_path: Path, tiny_bert_dir: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    db = f"sqlite:///{tmp_path}/mlflow.db"
+    overrides = classifier_overrides(tmp_path, tiny_bert_dir, "registry.promote=never",
+                                     "classifier.max_train_samples=40", "classifier.max_eval_samples=30")
+    cmd = [sys.executable, "training/train_classifier.py", "-m", "trainer.learning_rate=1e-3,5e-4",
+           *overrides, f"hydra.sweep.dir={tmp_path}/sweep"]
+    env = {**os.environ, "MLFLOW_TRACKING_URI": db, "HF_HUB_OFFLINE": "1"}
+    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    mlflow.set_tracking_uri(db)
+    client = mlflow.MlflowClient()
+    runs = client.search_runs([client.get_experiment_by_name("hotline-classifier").experiment_id])
+    assert len(runs) == 2
+    assert {r.data.tags["sweep"] for r in runs} == {f"{tmp_path}/sweep"}
+    assert {r.data.tags["sweep_job"] for r in runs} == {"0", "1"}
+    assert {r.data.params["trainer.learning_rate"] for r in runs} == {"0.001", "0.0005"}
