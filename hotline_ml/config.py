@@ -290,6 +290,14 @@ class TokenizerConfig:
 
 
 @dataclass
+class TextSource:
+    """A file of unlabelled text (CSV/Parquet/JSONL/Excel) and the column that holds the text."""
+
+    path: str = MISSING
+    column: str = MISSING
+
+
+@dataclass
 class PretrainMlmConfig:
     """Entry config of ``training/pretrain_mlm.py``: domain-adaptive masked-LM pre-training.
 
@@ -299,8 +307,7 @@ class PretrainMlmConfig:
         whole_word_masking: Mask whole jieba words instead of single characters.
         mlm_probability: Share of tokens masked.
         max_texts: Use at most this many texts (``None`` = all).
-        extra_texts: More unlabelled text files (CSV/Parquet/JSONL/Excel) -> the column that holds text,
-            e.g. the 7,000 unlabelled TipDM messages.
+        extra_texts: More unlabelled text files and their text columns, e.g. the unlabelled TipDM messages.
         holdout: Labelled data kept for evaluation: texts equal to any of its texts are left out of
             pre-training (the texts of ``data`` are taken from its training split only, for the same reason).
         output_dir: Where the HF checkpoint is written (``model.pretrained`` accepts it).
@@ -318,7 +325,7 @@ class PretrainMlmConfig:
     mlm_probability: float = 0.15
     max_length: int = 128
     max_texts: int | None = None
-    extra_texts: dict[str, str] = field(default_factory=dict)
+    extra_texts: list[TextSource] = field(default_factory=list)
     output_dir: str = MISSING
     seed: int = 42
 

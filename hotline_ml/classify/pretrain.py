@@ -171,7 +171,8 @@ def collect_texts(cfg: PretrainMlmConfig) -> list[str]:
     prepared = prepare_data(PrepareDataConfig(cfg.data, cfg.split, cfg.desensitize, output_dir=""), write=False)
     texts = list(prepared.splits["train"]["text"])
     masker = make_desensitizer(cfg.desensitize)
-    for path, column in cfg.extra_texts.items():
+    for source in cfg.extra_texts:
+        path, column = source.path, source.column
         raw = read_raw(path)
         if column not in raw.frame:
             raise ValueError(f"{path}: extra_texts column {column!r} not found; columns: {list(raw.frame.columns)}")

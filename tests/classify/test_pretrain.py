@@ -11,7 +11,7 @@ from hotline_ml.classify.features import LabelSpace
 from hotline_ml.classify.model import load_for_finetuning
 from hotline_ml.classify.pretrain import NO_WORD, WholeWordMaskCollator, collect_texts, pretrain_mlm, word_ids
 from hotline_ml.classify.tokenizer import load_tokenizer
-from hotline_ml.config import DataConfig
+from hotline_ml.config import DataConfig, TextSource
 from tests.conftest import SMALL_SYNTHETIC, compose_config
 
 
@@ -65,7 +65,7 @@ def test_collect_texts_uses_training_split_and_leaves_out_holdout(tmp_path: Path
     extra.to_csv(tmp_path / "extra.csv", index=False)
     cfg = compose_config("pretrain_mlm", [*SMALL_SYNTHETIC, f"data.path={tmp_path}/orders.csv",
                                           f"output_dir={tmp_path}/mini"])
-    cfg.extra_texts = {str(tmp_path / "extra.csv"): "body"}
+    cfg.extra_texts = [TextSource(path=str(tmp_path / "extra.csv"), column="body")]
     cfg.holdout = DataConfig(name="h", path=str(tmp_path / "holdout.csv"))
     texts = collect_texts(cfg)
     assert "额外的未标注文本，电话[电话]" in texts  # extra texts arrive desensitized
