@@ -20,7 +20,7 @@ MODELS = ["hotline-bert-mini", "bert-base-chinese", "chinese-roberta-wwm-ext", "
 
 @pytest.mark.parametrize("model", MODELS)
 def test_train_config_composes_for_every_model_preset(model: str) -> None:
-    cfg = compose_config("train_classifier", [f"model={model}"])
+    cfg = compose_config("train_classifier", [f"model={model}", "trainer=bert-base"])
     assert cfg.model.name == model and cfg.trainer["eval_strategy"] == "epoch"
     assert cfg.tracking.experiment == "hotline-classifier"
 
