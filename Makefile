@@ -30,6 +30,8 @@ demo: $(STAMP)
 	$(BIN)/python training/prepare_data.py
 	$(BIN)/python training/pretrain_mlm.py
 	$(BIN)/python training/train_classifier.py
+	$(BIN)/python training/fit_forecasts.py
+	$(BIN)/python serving/batch_score.py
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
@@ -44,6 +46,8 @@ test-all: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/bench_desensitize.py
 	$(BIN)/python bench/bench_synthetic.py
+	$(BIN)/python bench/bench_forecast.py
+	$(BIN)/python bench/bench_inference.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

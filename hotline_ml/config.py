@@ -178,11 +178,14 @@ class ModelConfig:
         pretrained: Hub id (``hfl/chinese-roberta-wwm-ext``) or local directory. With ``HF_HUB_OFFLINE=1``, or
             when it is a directory, loading never touches the network.
         max_length: Tokens per appeal (longer appeals are truncated; Chinese BERTs take one token per character).
+        pooling: ``mean`` (average of the token states; learns fast even from a weakly pre-trained encoder
+            such as the compact model) or ``cls`` (BERT's pooler over [CLS]).
     """
 
     name: str = MISSING
     pretrained: str = MISSING
     max_length: int = 256
+    pooling: str = "mean"
 
 
 @dataclass
@@ -339,6 +342,8 @@ def register_configs() -> None:
     cs.store(name="train_classifier_schema", node=TrainClassifierConfig)
     cs.store(name="pretrain_mlm_schema", node=PretrainMlmConfig)
     cs.store(name="fit_forecasts_schema", node=FitForecastsConfig)
+    cs.store(name="batch_score_schema", node=BatchScoreConfig)
+    cs.store(name="serve_schema", node=ServeConfig)
 
 
 @dataclass
@@ -477,3 +482,124 @@ class FitForecastsConfig:
     plot_top: int = MISSING
     model_name: str = MISSING
     output_dir: str = MISSING
+
+
+@dataclass
+class EmergencyRule:
+    """One kind of emergency of the routing safety net (``conf/routing/``).
+
+    Attributes:
+        transfer_to: Emergency lines the appeal is transferred to at once (``110`` police, ``119`` fire and
+            rescue, ``120`` medical), first the one to call first.
+        keywords: Literal phrases; any one of them in the (desensitized) text fires the rule.
+        patterns: Regular expressions (Python ``re``), for phrasings with words in between.
+        unless: Regular expressions for phrasings that are not an emergency now (hazards, hypotheticals,
+            past events: ``火灾隐患``, ``万一着火``); text they match is ignored by this rule.
+    """
+
+    transfer_to: list[str] = MISSING
+    keywords: list[str] = field(default_factory=list)
+    patterns: list[str] = field(default_factory=list)
+    unless: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SignalRule:
+    """A signal that sends an appeal to a person (strong negative emotion, escalation, threats).
+
+    Attributes:
+        keywords: Literal phrases.
+        patterns: Regular expressions (Python ``re``).
+    """
+
+    keywords: list[str] = field(default_factory=list)
+    patterns: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RoutingConfig:
+    """The routing safety net: emergencies to 110/119/120, uncertain or charged appeals to a person.
+
+    Attributes:
+        confidence_threshold: Appeals whose calibrated appeal-type probability is below this go to human review.
+        emergency_review_threshold: Appeals the lexicon does not flag, but whose calibrated probability of
+            ``emergency_label`` is at least this, go to human review (the model suspects an emergency).
+        emergency_label: The urgency label forced on emergencies.
+        emergency: Rule name -> emergency rule; a hit forces ``emergency_label`` and a transfer.
+        review: Signal name -> signal; a hit sends the appeal to human review.
+    """
+
+    confidence_threshold: float = MISSING
+    emergency_review_threshold: float = MISSING
+    emergency_label: str = "紧急"
+    emergency: dict[str, EmergencyRule] = field(default_factory=dict)
+    review: dict[str, SignalRule] = field(default_factory=dict)
+
+
+@dataclass
+class PredictorConfig:
+    """Which classifier the predictor loads and how it runs.
+
+    Attributes:
+        model: ``models:/<name>@<alias>`` or ``models:/<name>/<version>`` (registry), ``runs:/<run id>/model``
+            (a run), or a local directory (a saved checkpoint, or a downloaded MLflow model).
+        tracking_uri: MLflow tracking URI used to resolve ``models:/`` and ``runs:/`` URIs.
+        num_threads: torch intra-op threads; ``None`` leaves torch's default (one per core).
+        int8: Dynamically quantize the linear layers to int8 (faster on CPU, accuracy loss measured by
+            ``bench/bench_inference.py``).
+        batch_size: Texts per forward pass (sorted by length, padded per batch).
+    """
+
+    model: str = MISSING
+    tracking_uri: str = MISSING
+    num_threads: int | None = None
+    int8: bool = False
+    batch_size: int = 64
+
+
+@dataclass
+class BatchScoreConfig:
+    """Entry config of ``serving/batch_score.py``: a day's orders -> desensitize -> predict -> files.
+
+    Attributes:
+        input: The orders file and its column mapping (the ``data`` schema; ``synthetic`` must be ``None``).
+        day: Score only orders created on this day (``YYYY-MM-DD``); ``None`` scores every row. Rows of
+            other days are counted, not scored.
+        chunk_rows: Input records per chunk: the unit of memory, progress and resumption.
+        output_dir: Where predictions, rejects, the manifest and the summary go. Rerunning with the same
+            input resumes; a different input or settings is an error (use another directory).
+        output_format: ``parquet`` or ``csv`` for the predictions.
+        examples: Routed examples printed at the end.
+    """
+
+    input: DataConfig = MISSING
+    desensitize: DesensitizeConfig = MISSING
+    predictor: PredictorConfig = MISSING
+    routing: RoutingConfig = MISSING
+    day: str | None = None
+    chunk_rows: int = MISSING
+    output_dir: str = MISSING
+    output_format: str = "parquet"
+    examples: int = 5
+
+
+@dataclass
+class ServeConfig:
+    """Entry config of ``serving/app.py``: the FastAPI service.
+
+    Attributes:
+        host: Interface to bind (``127.0.0.1`` keeps it local; ``0.0.0.0`` behind a proxy).
+        port: TCP port.
+        max_text_chars: Longer texts are refused with 413 (never silently truncated).
+        max_batch: Most records one ``/predict_batch`` request may carry.
+        max_body_bytes: Requests with a larger body are refused with 413 before they are parsed.
+    """
+
+    predictor: PredictorConfig = MISSING
+    routing: RoutingConfig = MISSING
+    desensitize: DesensitizeConfig = MISSING
+    host: str = MISSING
+    port: int = MISSING
+    max_text_chars: int = MISSING
+    max_batch: int = MISSING
+    max_body_bytes: int = MISSING

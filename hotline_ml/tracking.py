@@ -18,7 +18,7 @@ import os
 import subprocess
 import tempfile
 from collections.abc import Iterator, Mapping
-from dataclasses import asdict, is_dataclass
+from dataclasses import asdict, dataclass, is_dataclass
 from pathlib import Path
 from typing import Any
 
@@ -269,3 +269,77 @@ def download_artifacts(artifact_uri: str, dst: str | Path | None = None) -> Path
     """Download artifacts (``runs:/<id>/path``, ``models:/name@alias``) to a local directory."""
     return Path(mlflow.artifacts.download_artifacts(artifact_uri=artifact_uri,
                                                     dst_path=str(dst) if dst else None))
+
+
+@dataclass(frozen=True)
+class ResolvedModel:
+    """A logged model fetched to a local directory, with where it came from.
+
+    Attributes:
+        local_dir: The MLflow model directory (holds ``MLmodel``).
+        artifacts: Pyfunc artifact name -> local path (e.g. ``checkpoint`` -> the HF checkpoint directory).
+        name: Registered model name (``None`` unless resolved from the registry).
+        version: Registered version (``None`` unless resolved from the registry).
+        run_id: Run that logged the model (``None`` for a bare local directory).
+    """
+
+    local_dir: Path
+    artifacts: dict[str, Path]
+    name: str | None = None
+    version: str | None = None
+    run_id: str | None = None
+
+
+def resolve_model(uri: str, dst: str | Path, tracking_uri: str | None = None) -> ResolvedModel:
+    """Fetch a logged pyfunc model to ``dst`` and say which registered version and run it is.
+
+    Args:
+        uri: ``models:/<name>@<alias>``, ``models:/<name>/<version>``, ``runs:/<run id>/<path>``, or a local
+            MLflow model directory (one holding ``MLmodel``).
+        dst: An existing directory to download into (registry and run URIs only).
+        tracking_uri: Tracking server or store to resolve against; ``None`` keeps MLflow's current one.
+
+    Raises:
+        ValueError: The alias or version does not exist (the message names the model), or a local directory
+            is not an MLflow model.
+    """
+    if tracking_uri:
+        mlflow.set_tracking_uri(tracking_uri)
+    name = version = run_id = None
+    if uri.startswith("models:/"):
+        name, sep, alias = uri.removeprefix("models:/").partition("@")
+        if sep:
+            version = alias_version(name, alias)
+            if version is None:
+                raise ValueError(f"{uri}: registered model {name!r} has no alias {alias!r} "
+                                 f"(tracking URI {mlflow.get_tracking_uri()}); train and register one first")
+        else:
+            name, _, version = name.partition("/")
+        try:
+            run_id = version_run_id(name, version)
+        except MlflowException as e:
+            raise ValueError(f"{uri}: no version {version!r} of registered model {name!r}: {e.message}") from None
+        local = download_artifacts(f"models:/{name}/{version}", dst)
+    elif uri.startswith("runs:/"):
+        run_id = uri.removeprefix("runs:/").split("/", 1)[0]
+        local = download_artifacts(uri, dst)
+    else:
+        local = Path(uri)
+    return ResolvedModel(local, pyfunc_artifacts(local), name, version, run_id)
+
+
+def pyfunc_artifacts(model_dir: str | Path) -> dict[str, Path]:
+    """Artifact name -> local path of a pyfunc model directory, read from its ``MLmodel`` file.
+
+    Raises:
+        ValueError: ``model_dir`` holds no ``MLmodel`` file.
+    """
+    import yaml
+
+    model_dir = Path(model_dir)
+    mlmodel = model_dir / "MLmodel"
+    if not mlmodel.is_file():
+        raise ValueError(f"{model_dir}: not an MLflow model directory (no MLmodel file)")
+    spec = yaml.safe_load(mlmodel.read_text(encoding="utf-8"))
+    artifacts = spec.get("flavors", {}).get("python_function", {}).get("artifacts", {}) or {}
+    return {name: model_dir / entry["path"] for name, entry in artifacts.items()}

@@ -72,3 +72,64 @@ class LoadReport:
     def __post_init__(self) -> None:
         if self.read != self.kept + self.rejected:
             raise AssertionError(f"{self.source}: read {self.read} != kept {self.kept} + rejected {self.rejected}")
+
+
+#: Routes an appeal can take, most protective first.
+ROUTES: tuple[str, ...] = ("transfer", "human_review", "automated")
+
+
+@dataclass(frozen=True)
+class RoutingDecision:
+    """Where an appeal goes and why.
+
+    Attributes:
+        route: ``transfer`` (an emergency: hand over to ``transfer_to`` now), ``human_review`` (a person
+            decides) or ``automated`` (dispatched on the model's prediction).
+        transfer_to: Emergency lines (``110``, ``119``, ``120``), empty unless ``route == "transfer"``.
+        reasons: Why, one entry per finding, e.g. ``emergency:fire(着火)``, ``low_confidence(0.42<0.60)``.
+        forced_urgency: The urgency the safety net imposes (``紧急`` on a transfer), else ``None``.
+    """
+
+    route: str
+    transfer_to: tuple[str, ...] = ()
+    reasons: tuple[str, ...] = ()
+    forced_urgency: str | None = None
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One routed prediction for one appeal, traceable to the model that made it.
+
+    Attributes:
+        order_id: The input's order id, when it had one.
+        appeal_type: First-level appeal type (from the model's own label map).
+        appeal_type_score: Its calibrated probability.
+        appeal_type_top3: ``((label, probability), ...)``, best first.
+        appeal_subtype: ``一级/二级`` type when the model has that head, else ``None``.
+        appeal_subtype_score: Its calibrated probability, else ``None``.
+        urgency: Final urgency (the safety net's when it forced one, else the model's; ``None`` when the
+            model has no urgency head and nothing was forced).
+        urgency_score: The model's calibrated probability of ``urgency`` (low on a forced ``紧急`` means the
+            model disagreed); ``None`` without an urgency head.
+        routing: The routing decision.
+        model_name: Registered model name (``None`` for a local directory).
+        model_version: Registered version (``None`` unless loaded from the registry).
+        run_id: MLflow run that produced the model (``None`` for a local directory).
+        input_hash: First 16 hex digits of the SHA-256 of the desensitized text the model read.
+        predicted_at: When the prediction was made (UTC); not part of equality.
+    """
+
+    order_id: str | None
+    appeal_type: str
+    appeal_type_score: float
+    appeal_type_top3: tuple[tuple[str, float], ...]
+    appeal_subtype: str | None
+    appeal_subtype_score: float | None
+    urgency: str | None
+    urgency_score: float | None
+    routing: RoutingDecision
+    model_name: str | None
+    model_version: str | None
+    run_id: str | None
+    input_hash: str
+    predicted_at: datetime = field(compare=False)

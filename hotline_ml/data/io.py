@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
+import itertools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO, Any
 
 import pandas as pd
 
@@ -127,41 +130,86 @@ def read_raw(path: str | Path, fmt: str | None = None, encoding: str | None = No
     Returns:
         The raw table. Raises ``DataFileError`` when the file is missing or unreadable as a whole.
     """
+    return next(iter_raw(path, fmt=fmt, encoding=encoding, sheet=sheet, chunk_rows=None))
+
+
+def iter_raw(path: str | Path, fmt: str | None = None, encoding: str | None = None, sheet: str | None = None,
+             chunk_rows: int | None = 100_000) -> Iterator[RawTable]:
+    """Read a work-order file in chunks, keeping every record, without holding the whole file in memory.
+
+    Chunk ``k`` holds data records ``k * chunk_rows + 1 .. (k + 1) * chunk_rows`` (well-formed or malformed
+    alike), so the chunking of a file is deterministic; ``__row__`` numbers run on across chunks. CSV, JSONL
+    and Parquet are streamed; Excel is read whole and then cut.
+
+    Args:
+        path: File to read.
+        fmt: Format name; ``None`` infers it from the suffix.
+        encoding: Text encoding for CSV/JSONL; ``None`` detects it once from the start of the file.
+        sheet: Excel sheet name; ``None`` is the first sheet.
+        chunk_rows: Records per chunk; ``None`` reads the file as one table (what :func:`read_raw` does).
+
+    Yields:
+        Raw tables, at least one (an empty file with a header gives one empty table).
+    """
     path = Path(path)
     if not path.is_file():
         raise DataFileError(f"{path}: no such file (working directory: {Path.cwd()})")
+    if chunk_rows is not None and chunk_rows < 1:
+        raise ValueError(f"chunk_rows must be >= 1, got {chunk_rows}")
     fmt = infer_format(path, fmt)
     if fmt in ("csv", "jsonl"):
         encoding = encoding or detect_encoding(path)
-        reader = _read_csv if fmt == "csv" else _read_jsonl
-        frame, malformed = reader(path, encoding)
-        return RawTable(path, fmt, encoding, frame, malformed)
-    if fmt == "parquet":
-        frame = pd.read_parquet(path)
-        lines: list[int | None] = [None] * len(frame)
-    else:
-        frame = pd.read_excel(path, sheet_name=sheet or 0, dtype=object)
-        lines = list(range(2, len(frame) + 2))  # sheet row numbers: row 1 is the header
-    frame = frame.astype(object).where(frame.notna(), None).reset_index(drop=True)
-    frame[ROW] = range(1, len(frame) + 1)
-    frame[LINE] = lines
-    return RawTable(path, fmt, None, frame)
+        if fmt == "csv":
+            header, records = _csv_records(path, encoding)
+            to_table = functools.partial(_csv_table, header)
+        else:
+            records, to_table = _jsonl_records(path, encoding), _jsonl_table
+        for batch in _batches(records, chunk_rows):
+            yield RawTable(path, fmt, encoding, *to_table(batch))
+        return
+    frames = _parquet_frames(path, chunk_rows) if fmt == "parquet" else _excel_frames(path, sheet, chunk_rows)
+    first_row = 1
+    for frame in frames:
+        rows = range(first_row, first_row + len(frame))
+        # Excel: the sheet row a person would open (row 1 is the header); Parquet has no lines
+        lines = [r + 1 for r in rows] if fmt == "excel" else [None] * len(frame)
+        frame = frame.astype(object).where(frame.notna(), None).reset_index(drop=True)
+        frame[ROW] = rows
+        frame[LINE] = lines
+        first_row += len(frame)
+        yield RawTable(path, fmt, None, frame)
 
 
-def _read_csv(path: Path, encoding: str) -> tuple[pd.DataFrame, list[Malformed]]:
+# A record stream yields, in file order, ``(row, line, cells)`` for each well-formed record, else a Malformed.
+_Record = tuple[int, int, Any] | Malformed
+
+
+def _batches(records: Iterator[_Record], size: int | None) -> Iterator[list[_Record]]:
+    """Consecutive batches of ``size`` records (all in one when ``None``); at least one, possibly empty."""
+    batch = list(itertools.islice(records, size)) if size else list(records)
+    yield batch
+    while size and len(batch) == size:
+        batch = list(itertools.islice(records, size))
+        if batch:
+            yield batch
+
+
+def _csv_records(path: Path, encoding: str) -> tuple[list[str], Iterator[_Record]]:
     # The csv module (not pandas) so that each record keeps the line it starts on, and a record with the
     # wrong number of fields becomes a reject instead of failing the whole file.
     csv.field_size_limit(1 << 28)  # long texts are rejected by validation with a reason, not by the reader
-    rows: list[list[str]] = []
-    starts: list[int] = []
-    numbers: list[int] = []
-    malformed: list[Malformed] = []
-    with open(path, encoding=encoding, errors="replace", newline="") as f:
-        reader = csv.reader(f)
-        header = next(reader, None)
-        if header is None:
-            raise DataFileError(f"{path}: the file is empty (no header line)")
-        header = [h.strip() for h in header]
+    f = open(path, encoding=encoding, errors="replace", newline="")  # noqa: SIM115 (closed by _csv_rows)
+    reader = csv.reader(f)
+    header = next(reader, None)
+    if header is None:
+        f.close()
+        raise DataFileError(f"{path}: the file is empty (no header line)")
+    header = [h.strip() for h in header]
+    return header, _csv_rows(f, reader, len(header))
+
+
+def _csv_rows(f: IO[str], reader: Any, n_fields: int) -> Iterator[_Record]:
+    with f:
         line = reader.line_num + 1
         n = 0
         for record in reader:
@@ -169,37 +217,43 @@ def _read_csv(path: Path, encoding: str) -> tuple[pd.DataFrame, list[Malformed]]
                 line = reader.line_num + 1
                 continue
             n += 1
-            if len(record) == len(header):
-                rows.append(record)
-                starts.append(line)
-                numbers.append(n)
+            if len(record) == n_fields:
+                yield n, line, record
             else:
-                malformed.append(Malformed(n, line, f"expected {len(header)} fields, found {len(record)}",
-                                           ",".join(record)))
+                yield Malformed(n, line, f"expected {n_fields} fields, found {len(record)}", ",".join(record))
             line = reader.line_num + 1
-    frame = pd.DataFrame(rows, columns=header, dtype=object)
-    frame[ROW] = numbers
-    frame[LINE] = starts
-    return frame, malformed
 
 
-def _read_jsonl(path: Path, encoding: str) -> tuple[pd.DataFrame, list[Malformed]]:
-    records: list[dict] = []
-    malformed: list[Malformed] = []
+def _csv_table(header: list[str], batch: list[_Record]) -> tuple[pd.DataFrame, list[Malformed]]:
+    good = [r for r in batch if not isinstance(r, Malformed)]
+    frame = pd.DataFrame([cells for _, _, cells in good], columns=header, dtype=object)
+    frame[ROW] = [n for n, _, _ in good]
+    frame[LINE] = [line for _, line, _ in good]
+    return frame, [r for r in batch if isinstance(r, Malformed)]
+
+
+def _jsonl_records(path: Path, encoding: str) -> Iterator[_Record]:
     for n, (line_no, line) in enumerate(_nonblank_lines(path, encoding), start=1):
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as e:
-            malformed.append(Malformed(n, line_no, f"not valid JSON: {e.msg} at column {e.colno}", line))
+            yield Malformed(n, line_no, f"not valid JSON: {e.msg} at column {e.colno}", line)
             continue
         if not isinstance(obj, dict):
-            malformed.append(Malformed(n, line_no, f"expected a JSON object, found {type(obj).__name__}", line))
+            yield Malformed(n, line_no, f"expected a JSON object, found {type(obj).__name__}", line)
             continue
-        obj[ROW], obj[LINE] = n, line_no
-        records.append(obj)
+        yield n, line_no, obj
+
+
+def _jsonl_table(batch: list[_Record]) -> tuple[pd.DataFrame, list[Malformed]]:
+    records = []
+    for r in batch:
+        if not isinstance(r, Malformed):
+            n, line_no, obj = r
+            records.append({**obj, ROW: n, LINE: line_no})
     frame = pd.DataFrame.from_records(records) if records else pd.DataFrame(columns=[ROW, LINE])
     frame = frame.astype(object).where(frame.notna(), None)
-    return frame, malformed
+    return frame, [r for r in batch if isinstance(r, Malformed)]
 
 
 def _nonblank_lines(path: Path, encoding: str) -> Iterator[tuple[int, str]]:
@@ -207,6 +261,29 @@ def _nonblank_lines(path: Path, encoding: str) -> Iterator[tuple[int, str]]:
         for line_no, line in enumerate(f, start=1):
             if line.strip():
                 yield line_no, line
+
+
+def _parquet_frames(path: Path, chunk_rows: int | None) -> Iterator[pd.DataFrame]:
+    if chunk_rows is None:
+        yield pd.read_parquet(path)
+        return
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pf = pq.ParquetFile(path)
+    empty = True
+    for batch in pf.iter_batches(batch_size=chunk_rows):
+        empty = False
+        yield pa.Table.from_batches([batch]).to_pandas()
+    if empty:
+        yield pf.schema_arrow.empty_table().to_pandas()
+
+
+def _excel_frames(path: Path, sheet: str | None, chunk_rows: int | None) -> Iterator[pd.DataFrame]:
+    frame = pd.read_excel(path, sheet_name=sheet or 0, dtype=object)
+    size = chunk_rows or max(len(frame), 1)
+    for start in range(0, max(len(frame), 1), size):
+        yield frame.iloc[start:start + size]
 
 
 def write_table(frame: pd.DataFrame, path: str | Path) -> Path:

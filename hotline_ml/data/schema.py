@@ -249,7 +249,8 @@ def _check_labels(cols: dict[str, pd.Series], present: dict[str, str], cfg: Data
     if cfg.taxonomy and "appeal_type" in present:
         col = present["appeal_type"]
         for i, label in enumerate(normalized):
-            if label is not None and not in_taxonomy(label, cfg.taxonomy):
+            # pandas maps a missing label to NaN (not None) when other rows have one: test for text
+            if isinstance(label, str) and not in_taxonomy(label, cfg.taxonomy):
                 problems.add(i, "unknown_label", col,
                              f"{col}: appeal type {label!r} is not in the taxonomy of conf/data/{cfg.name}.yaml")
     if "urgency" in present:

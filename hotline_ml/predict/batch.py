@@ -1,0 +1,331 @@
+"""Batch scoring of a day's orders: read in chunks -> validate -> desensitize -> predict -> files, resumable.
+
+Layout of ``output_dir``::
+
+    manifest.jsonl                 line 1: what is scored (input file, size, mtime, settings, model); then one
+                                   line per finished chunk with its counts (appended and fsynced after the
+                                   chunk's files are in place)
+    parts/predictions-00042.parquet, parts/rejects-00042.csv    each written to a temporary name, then renamed
+    predictions.parquet (or .csv), rejects.csv, summary.json    assembled from the parts at the end
+
+Chunking is deterministic (records ``k * chunk_rows + 1 ..`` of the file), so a run killed at any point and
+rerun skips the chunks in the manifest, redoes the one it was in (overwriting any half-written part) and
+assembles outputs in which every input id appears exactly once. Ids repeated across chunks are rejected as
+``duplicate_id`` like repeats within a chunk. A manifest from another input or other settings is an error,
+never silently mixed in.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from tqdm.auto import tqdm
+
+from hotline_ml.config import BatchScoreConfig
+from hotline_ml.data.io import LINE, ROW, RawTable, iter_raw
+from hotline_ml.data.prepare import desensitize_orders
+from hotline_ml.data.schema import REJECT_COLUMNS, ValidatedOrders, validate
+from hotline_ml.predict.classifier import PREDICTION_COLUMNS, Predictor
+from hotline_ml.routing import RoutingEvaluation, routing_tallies
+from hotline_ml.types import LoadReport
+
+log = logging.getLogger(__name__)
+
+_TEXT = pa.string()
+#: Arrow schema of the predictions (fixed, so parts with all-missing columns still concatenate).
+PREDICTION_SCHEMA = pa.schema([
+    (c, pa.float64() if c.endswith("_score") else pa.timestamp("us", tz="UTC") if c == "predicted_at" else _TEXT)
+    for c in PREDICTION_COLUMNS
+])
+
+
+@dataclass
+class ChunkCounts:
+    """What happened to one chunk's records: ``read == scored + rejected + other_day``."""
+
+    chunk: int
+    read: int
+    scored: int
+    rejected: int
+    other_day: int
+    reasons: dict[str, int] = field(default_factory=dict)
+    routes: dict[str, int] = field(default_factory=dict)
+    evaluation: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class BatchResult:
+    """Totals of a batch scoring run (resumed chunks included), its files and a few routed examples."""
+
+    read: int
+    scored: int
+    rejected: int
+    other_day: int
+    reasons: dict[str, int]
+    routes: dict[str, int]
+    chunks: int
+    resumed_chunks: int
+    seconds: float
+    orders_per_second: float
+    scored_per_second: float
+    files: dict[str, str]
+    examples: list[dict[str, str]]
+    evaluation: dict[str, int] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        """The closing lines of the job: the count identity, throughput, routes and where the outputs are."""
+        other = f" + other days {self.other_day}" if self.other_day else ""
+        lines = [f"read {self.read} = scored {self.scored} + rejected {self.rejected}{other}"]
+        lines += [f"  rejected {r}: {n}" for r, n in sorted(self.reasons.items())]
+        lines.append("routes: " + ", ".join(f"{r} {n}" for r, n in sorted(self.routes.items())))
+        lines.append(f"throughput: {self.orders_per_second:,.0f} orders read/s, {self.scored_per_second:,.0f} scored/s "
+                     f"({self.chunks - self.resumed_chunks} chunks in {self.seconds:.1f} s; "
+                     f"{self.resumed_chunks} resumed from an earlier run)")
+        if self.evaluation.get("n"):
+            lines.append(RoutingEvaluation.from_tallies(self.evaluation).summary())
+        lines += [f"wrote {name}: {path}" for name, path in self.files.items()]
+        return "\n".join(lines)
+
+
+class Manifest:
+    """The append-only record of finished chunks; its first line fixes what is being scored."""
+
+    def __init__(self, path: Path, fingerprint: dict) -> None:
+        self.path = path
+        self.done: dict[int, ChunkCounts] = {}
+        if path.is_file() and path.stat().st_size:
+            self._load(fingerprint)
+        else:
+            self._append(fingerprint)
+
+    def _load(self, fingerprint: dict) -> None:
+        lines = self.path.read_text(encoding="utf-8").splitlines()
+        found = json.loads(lines[0])
+        if found != fingerprint:
+            diff = sorted(k for k in fingerprint.keys() | found.keys() if found.get(k) != fingerprint.get(k))
+            raise ValueError(f"{self.path}: this output directory holds a run over other input or settings "
+                             f"(differs in {diff}); use another output_dir or delete {self.path.parent}")
+        for line in lines[1:]:
+            try:
+                counts = ChunkCounts(**json.loads(line))
+            except (json.JSONDecodeError, TypeError):
+                continue  # a line cut short by a kill: that chunk is redone
+            self.done[counts.chunk] = counts
+
+    def _append(self, record: dict) -> None:
+        with self.path.open("a", encoding="utf-8") as f:
+            f.write(json.dumps(record, ensure_ascii=False) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+
+    def finish(self, counts: ChunkCounts) -> None:
+        """Record a chunk as done (after its files are in place)."""
+        self._append(asdict(counts))
+        self.done[counts.chunk] = counts
+
+
+def fingerprint(cfg: BatchScoreConfig, predictor: Predictor) -> dict:
+    """What a resumed run must share with the first one: input file, chunking, day, model."""
+    path = Path(cfg.input.path).resolve()
+    stat = path.stat()
+    info = predictor.info
+    return {"input": str(path), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "chunk_rows": cfg.chunk_rows,
+            "day": cfg.day, "columns": dict(cfg.input.columns), "model": info.source, "version": info.version,
+            "run_id": info.run_id}
+
+
+def score_file(cfg: BatchScoreConfig, predictor: Predictor, progress: bool = True,
+               after_chunk: Callable[[int], None] | None = None) -> BatchResult:
+    """Score every order of ``cfg.input`` (see module docstring); resumes a killed run in the same directory.
+
+    Args:
+        cfg: Input, chunking, day, outputs.
+        predictor: The loaded predictor (its masker desensitizes orders and rejects).
+        progress: Show a progress bar.
+        after_chunk: Called with the chunk number after each chunk is recorded (tests inject failures here).
+
+    Raises:
+        ValueError: Bad settings, or ``output_dir`` holds a run over other input or settings.
+        DataFileError: The input is missing, unreadable, or lacks a required column.
+    """
+    _check(cfg)
+    out = Path(cfg.output_dir)
+    (out / "parts").mkdir(parents=True, exist_ok=True)
+    manifest = Manifest(out / "manifest.jsonl", fingerprint(cfg, predictor))
+    resumed = len(manifest.done)
+    seen: set[str] = set()
+    examples: dict[str, list[dict[str, str]]] = {}
+    start, new_read, new_scored = time.perf_counter(), 0, 0
+    chunks = iter_raw(cfg.input.path, cfg.input.format, cfg.input.encoding, cfg.input.sheet, cfg.chunk_rows)
+    with tqdm(chunks, desc="scoring", unit="chunk", disable=not progress) as bar:
+        for k, raw in enumerate(bar):
+            if k in manifest.done:
+                seen.update(pd.read_parquet(_part(out, "predictions", k), columns=["order_id"])["order_id"])
+                continue
+            counts = _score_chunk(k, raw, cfg, predictor, seen, out, examples)
+            manifest.finish(counts)
+            new_read, new_scored = new_read + counts.read, new_scored + counts.scored
+            bar.set_postfix(orders=f"{sum(c.read for c in manifest.done.values()):,}")
+            if after_chunk is not None:
+                after_chunk(k)
+    seconds = time.perf_counter() - start
+    files = _assemble(out, sorted(manifest.done), cfg.output_format)
+    result = _result(list(manifest.done.values()), resumed, seconds, (new_read, new_scored), files, examples,
+                     cfg.examples)
+    (out / "summary.json").write_text(json.dumps(asdict(result), ensure_ascii=False, indent=2), encoding="utf-8")
+    return result
+
+
+def _check(cfg: BatchScoreConfig) -> None:
+    if cfg.input.synthetic is not None:
+        raise ValueError("input.synthetic must be null for batch scoring: score a file, do not generate one")
+    if cfg.output_format not in ("parquet", "csv"):
+        raise ValueError(f"output_format: {cfg.output_format!r} is not one of parquet, csv")
+    if cfg.day is not None:
+        date.fromisoformat(cfg.day)  # raises naming the bad value
+        if "created_at" not in cfg.input.required:
+            raise ValueError("day is set, so created_at must be in input.required (orders without a time "
+                             "cannot be placed on a day)")
+
+
+def _part(out: Path, kind: str, k: int) -> Path:
+    return out / "parts" / f"{kind}-{k:05d}.{'parquet' if kind == 'predictions' else 'csv'}"
+
+
+def _score_chunk(k: int, raw: RawTable, cfg: BatchScoreConfig, predictor: Predictor, seen: set[str], out: Path,
+                 examples: dict[str, list[dict[str, str]]]) -> ChunkCounts:
+    validated = _reject_seen(validate(_with_required(raw, cfg), cfg.input), raw, seen)
+    validated, _ = desensitize_orders(validated, predictor.masker)
+    orders = validated.orders
+    on_day = _on_day(orders, cfg.day)
+    orders = orders[on_day].reset_index(drop=True)
+    predictions = predictor.predict_desensitized(orders)
+    _write_atomic(pa.Table.from_pandas(predictions, schema=PREDICTION_SCHEMA, preserve_index=False),
+                  _part(out, "predictions", k))
+    _write_atomic(validated.rejects, _part(out, "rejects", k))
+    seen.update(orders["order_id"])
+    _collect_examples(orders, predictions, examples, cfg.examples)
+    return ChunkCounts(k, raw.n_read, len(orders), len(validated.rejects), int((~on_day).sum()),
+                       dict(validated.report.reasons), predictions["route"].value_counts().to_dict(),
+                       routing_tallies(predictions, orders, predictor.router.cfg.emergency_label))
+
+
+def _with_required(raw: RawTable, cfg: BatchScoreConfig) -> RawTable:
+    """A JSONL chunk whose records all lack a key has no such column: add it empty, so each row is rejected
+    as ``missing`` (as in a whole-file read) instead of the chunk failing as a file without the column."""
+    if raw.format != "jsonl":
+        return raw
+    wanted = [cfg.input.columns.get(f, f) for f in cfg.input.required]
+    absent = [c for c in wanted if c not in raw.frame.columns]
+    return raw if not absent else RawTable(raw.path, raw.format, raw.encoding, raw.frame.assign(**dict.fromkeys(
+        absent)), raw.malformed)
+
+
+def _reject_seen(validated: ValidatedOrders, raw: RawTable, seen: set[str]) -> ValidatedOrders:
+    """Reject orders whose id an earlier chunk already scored (``duplicate_id``)."""
+    orders = validated.orders
+    again = orders["order_id"].isin(seen).to_numpy()
+    if not again.any():
+        return validated
+    by_row = raw.frame.set_index(ROW)
+    extra = pd.DataFrame([{
+        "source": str(raw.path), "row": int(r), "line": by_row.at[r, LINE], "reason": "duplicate_id",
+        "columns": "order_id", "detail": f"order_id: order id {oid} already scored from an earlier chunk",
+        "record": json.dumps(by_row.loc[r].drop(LINE).to_dict(), ensure_ascii=False, default=str),
+    } for oid, r in zip(orders.loc[again, "order_id"], orders.loc[again, "row"], strict=True)],
+        columns=REJECT_COLUMNS)
+    rejects = pd.concat([validated.rejects, extra], ignore_index=True).sort_values("row", kind="stable")
+    rejects["line"] = rejects["line"].astype("Int64")
+    reasons = Counter(validated.report.reasons) + Counter({"duplicate_id": int(again.sum())})
+    kept = orders[~again].reset_index(drop=True)
+    report = LoadReport(validated.report.source, validated.report.encoding, validated.report.read, len(kept),
+                        len(rejects), dict(reasons))
+    return ValidatedOrders(kept, rejects.reset_index(drop=True), report)
+
+
+def _on_day(orders: pd.DataFrame, day: str | None) -> pd.Series:
+    if day is None:
+        return pd.Series(True, index=orders.index)
+    return (orders["created_at"].dt.date == date.fromisoformat(day)).fillna(False).astype(bool)
+
+
+def _write_atomic(data: pa.Table | pd.DataFrame, path: Path) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    if isinstance(data, pa.Table):
+        pq.write_table(data, tmp)
+    else:
+        data.to_csv(tmp, index=False, encoding="utf-8")
+    os.replace(tmp, path)  # atomic on POSIX: a reader sees the old part or the whole new one
+
+
+def _collect_examples(orders: pd.DataFrame, predictions: pd.DataFrame, examples: dict[str, list[dict[str, str]]],
+                      limit: int) -> None:
+    """Keep a few desensitized texts per route for the closing printout."""
+    for route, group in predictions.groupby("route"):
+        room = limit - len(examples.setdefault(str(route), []))
+        for i in group.index[:max(room, 0)]:
+            p = predictions.loc[i]
+            examples[str(route)].append({
+                "order_id": str(p["order_id"]), "text": str(orders.at[i, "text"])[:80],
+                "appeal_type": f"{p['appeal_type']} ({p['appeal_type_score']:.2f})", "urgency": str(p["urgency"]),
+                "route": str(route) + (f" -> {p['transfer_to']}" if p["transfer_to"] else ""),
+                "reasons": ", ".join(json.loads(p["route_reasons"])),
+            })
+
+
+def _assemble(out: Path, chunks: list[int], fmt: str) -> dict[str, str]:
+    """Concatenate the parts in chunk order into the final files, each written to a temporary name first."""
+    pred = out / f"predictions.{fmt}"
+    tmp = pred.with_name(pred.name + ".tmp")
+    if fmt == "parquet":
+        with pq.ParquetWriter(tmp, PREDICTION_SCHEMA) as writer:
+            for table in _tables(out, chunks):
+                writer.write_table(table)
+    else:
+        pd.DataFrame(columns=list(PREDICTION_COLUMNS)).to_csv(tmp, index=False, encoding="utf-8-sig")
+        for table in _tables(out, chunks):
+            table.to_pandas().to_csv(tmp, mode="a", header=False, index=False, encoding="utf-8")
+    os.replace(tmp, pred)
+    rejects = out / "rejects.csv"
+    tmp = rejects.with_name(rejects.name + ".tmp")
+    pd.DataFrame(columns=REJECT_COLUMNS).to_csv(tmp, index=False, encoding="utf-8-sig")
+    for k in chunks:
+        part = pd.read_csv(_part(out, "rejects", k), dtype=str, keep_default_na=False)
+        part.to_csv(tmp, mode="a", header=False, index=False, encoding="utf-8")
+    os.replace(tmp, rejects)
+    return {"predictions": str(pred), "rejects": str(rejects), "summary": str(out / "summary.json")}
+
+
+def _tables(out: Path, chunks: list[int]) -> Iterator[pa.Table]:
+    for k in chunks:
+        yield pq.read_table(_part(out, "predictions", k), schema=PREDICTION_SCHEMA)
+
+
+def _result(counts: list[ChunkCounts], resumed: int, seconds: float, new: tuple[int, int], files: dict[str, str],
+            examples: dict[str, list[dict[str, str]]], limit: int) -> BatchResult:
+    reasons: Counter = Counter()
+    routes: Counter = Counter()
+    evaluation: Counter = Counter()
+    for c in counts:
+        reasons.update(c.reasons)
+        routes.update(c.routes)
+        evaluation.update(c.evaluation)
+    shown = [e for route in ("transfer", "human_review", "automated") for e in examples.get(route, [])][:limit]
+    return BatchResult(
+        read=sum(c.read for c in counts), scored=sum(c.scored for c in counts),
+        rejected=sum(c.rejected for c in counts), other_day=sum(c.other_day for c in counts),
+        reasons=dict(reasons), routes=dict(routes), chunks=len(counts), resumed_chunks=resumed,
+        seconds=round(seconds, 3), orders_per_second=round(new[0] / max(seconds, 1e-9), 1),
+        scored_per_second=round(new[1] / max(seconds, 1e-9), 1),
+        files=files, examples=shown, evaluation=dict(evaluation))

@@ -1,0 +1,158 @@
+"""Batch scoring: chunked reading, GB18030 input, rejects with reasons, read = scored + rejected, and resumption
+after a failure or a kill (each input id exactly once)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from hotline_ml.data.io import iter_raw, read_raw
+from hotline_ml.predict import Predictor
+from hotline_ml.predict.batch import score_file
+from tests.conftest import ROOT, compose_config
+from tests.serving.conftest import MODEL_NAME
+
+N_GOOD = 40
+
+
+@pytest.fixture(scope="module")
+def orders_file(tmp_path_factory: pytest.TempPathFactory, small_corpus) -> Path:
+    """A GB18030 CSV: 40 good orders (with PII), then an empty text, a bad time, a repeated id (in a later
+    chunk than its first copy) and a line with too many fields."""
+    good = small_corpus.orders.head(N_GOOD)
+    cols = ["order_id", "created_at", "text", "appeal_type", "urgency"]
+    bad = pd.DataFrame([
+        {"order_id": "X-EMPTY", "created_at": "2026-01-05 10:00:00", "text": "  ", "appeal_type": None,
+         "urgency": None},
+        {"order_id": "X-TIME", "created_at": "昨天下午", "text": "路灯坏了，电话13812345678",
+         "appeal_type": None, "urgency": None},
+        {**good.iloc[0][cols].to_dict(), "text": "重复的工单"},
+    ])
+    path = tmp_path_factory.mktemp("orders") / "day.csv"
+    frame = pd.concat([good[cols], bad[cols]], ignore_index=True)
+    text = frame.to_csv(index=False) + "X-MALFORMED,2026-01-05,多,了,字段,13812345678\n"
+    path.write_bytes(text.encode("gb18030"))
+    return path
+
+
+def _cfg(orders_file: Path, out: Path, registry_uri: str, *extra: str):
+    return compose_config("batch_score", [
+        f"input.path={orders_file}", f"output_dir={out}", "chunk_rows=7", "day=null",
+        f"predictor.model=models:/{MODEL_NAME}@champion", f"predictor.tracking_uri={registry_uri}",
+        "desensitize.salt=test-salt", *extra])
+
+
+def test_chunked_reader_equals_the_whole_file_reader(orders_file: Path) -> None:
+    whole = read_raw(orders_file)
+    chunks = list(iter_raw(orders_file, chunk_rows=7))
+    assert whole.encoding == "gb18030" and {c.encoding for c in chunks} == {"gb18030"}
+    assert [c.n_read for c in chunks] == [7] * 6 + [2]  # records, malformed ones included, per chunk
+    pd.testing.assert_frame_equal(pd.concat([c.frame for c in chunks], ignore_index=True), whole.frame)
+    assert [m.row for c in chunks for m in c.malformed] == [m.row for m in whole.malformed] == [44]
+
+
+def test_chunked_parquet_and_jsonl_keep_row_numbers(tmp_path: Path, small_corpus) -> None:
+    frame = small_corpus.orders.head(10)[["order_id", "text"]]
+    frame.to_parquet(tmp_path / "o.parquet")
+    (tmp_path / "o.jsonl").write_text(frame.to_json(orient="records", lines=True, force_ascii=False) + "[1]\n",
+                                      encoding="utf-8")
+    for name in ("o.parquet", "o.jsonl"):
+        chunks = list(iter_raw(tmp_path / name, chunk_rows=4))
+        rows = [r for c in chunks for r in c.frame["__row__"]] + [m.row for c in chunks for m in c.malformed]
+        assert sorted(rows) == list(range(1, sum(c.n_read for c in chunks) + 1)), name
+
+
+def test_scores_every_valid_id_once_and_rejects_with_reasons(orders_file: Path, tmp_path: Path, registry_uri: str,
+                                                             predictor: Predictor) -> None:
+    result = score_file(_cfg(orders_file, tmp_path / "out", registry_uri), predictor, progress=False)
+    assert (result.read, result.scored, result.rejected) == (N_GOOD + 4, N_GOOD, 4)
+    assert result.reasons == {"missing": 1, "bad_time": 1, "duplicate_id": 1, "malformed": 1}
+    predictions = pd.read_parquet(result.files["predictions"])
+    assert predictions["order_id"].is_unique and len(predictions) == N_GOOD
+    assert predictions["model_version"].eq("1").all() and predictions["route"].notna().all()
+    rejects = pd.read_csv(result.files["rejects"], dtype=str)
+    assert set(rejects["reason"]) == set(result.reasons)
+    assert "13812345678" not in rejects.to_csv()  # rejects are desensitized too
+    assert rejects.loc[rejects["reason"] == "duplicate_id", "detail"].str.contains("earlier chunk").all()
+    summary = result.summary()
+    assert f"read {N_GOOD + 4} = scored {N_GOOD} + rejected 4" in summary and "orders read/s" in summary
+    assert result.evaluation["n"] == N_GOOD and json.loads(Path(result.files["summary"]).read_text())["read"] == 44
+
+
+def test_csv_output_and_day_filter(orders_file: Path, tmp_path: Path, registry_uri: str, predictor: Predictor,
+                                   small_corpus) -> None:
+    day = str(pd.Timestamp(small_corpus.orders["created_at"].iloc[0]).date())
+    cfg = _cfg(orders_file, tmp_path / "out", registry_uri, f"day={day}", "output_format=csv")
+    result = score_file(cfg, predictor, progress=False)
+    assert result.read == result.scored + result.rejected + result.other_day and result.other_day > 0
+    out = pd.read_csv(result.files["predictions"], dtype={"order_id": str})
+    on_day = small_corpus.orders.head(N_GOOD)["created_at"].astype(str).str.startswith(day)
+    assert sorted(out["order_id"]) == sorted(small_corpus.orders.head(N_GOOD)["order_id"][on_day].astype(str))
+
+
+class _Killed(RuntimeError):
+    pass
+
+
+def test_a_failed_run_resumes_with_each_id_exactly_once(orders_file: Path, tmp_path: Path, registry_uri: str,
+                                                        predictor: Predictor) -> None:
+    cfg = _cfg(orders_file, tmp_path / "out", registry_uri)
+
+    def fail_after_chunk_2(k: int) -> None:
+        if k == 2:
+            raise _Killed
+
+    with pytest.raises(_Killed):
+        score_file(cfg, predictor, progress=False, after_chunk=fail_after_chunk_2)
+    parts = tmp_path / "out" / "parts"
+    # the kill also hit the next chunk while it was writing, and cut the manifest's last line short
+    (parts / "predictions-00003.parquet.tmp").write_bytes(b"half a parquet file")
+    with (tmp_path / "out" / "manifest.jsonl").open("a", encoding="utf-8") as f:
+        f.write('{"chunk": 3, "read"')
+    result = score_file(cfg, predictor, progress=False)
+    assert result.resumed_chunks == 3 and result.chunks == 7
+    predictions = pd.read_parquet(result.files["predictions"])
+    assert predictions["order_id"].is_unique and len(predictions) == N_GOOD == result.scored
+    assert result.read == result.scored + result.rejected
+
+
+def test_another_input_in_the_same_output_dir_is_refused(orders_file: Path, tmp_path: Path, registry_uri: str,
+                                                         predictor: Predictor) -> None:
+    score_file(_cfg(orders_file, tmp_path / "out", registry_uri), predictor, progress=False)
+    with pytest.raises(ValueError, match=r"other input or settings \(differs in \['chunk_rows'\]\)"):
+        score_file(_cfg(orders_file, tmp_path / "out", registry_uri, "chunk_rows=5"), predictor, progress=False)
+
+
+@pytest.mark.slow  # two job start-ups in subprocesses (~50 s on a shared 2-core machine)
+def test_a_killed_job_rerun_yields_each_id_exactly_once(tmp_path: Path, registry_uri: str, small_corpus) -> None:
+    path = tmp_path / "orders.csv"
+    small_corpus.orders.head(400).to_csv(path, index=False, encoding="gb18030")
+    out = tmp_path / "out"
+    cmd = [sys.executable, "serving/batch_score.py", f"input.path={path}", f"output_dir={out}", "chunk_rows=5",
+           "day=null", f"predictor.model=models:/{MODEL_NAME}@champion", f"predictor.tracking_uri={registry_uri}",
+           "predictor.num_threads=1", f"hydra.run.dir={tmp_path}/hydra"]
+    env = {**os.environ, "HOTLINE_PII_SALT": "test-salt", "OMP_NUM_THREADS": "1"}
+    job = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    manifest = out / "manifest.jsonl"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and job.poll() is None:
+        if manifest.is_file() and len(manifest.read_text(encoding="utf-8").splitlines()) >= 4:
+            job.send_signal(signal.SIGKILL)
+            break
+        time.sleep(0.05)
+    job.wait(timeout=30)
+    assert job.returncode == -signal.SIGKILL, "the job ended before it could be killed mid-way"
+    assert not (out / "predictions.parquet").exists()
+    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "read 400 = scored 400 + rejected 0" in done.stdout
+    ids = pd.read_parquet(out / "predictions.parquet")["order_id"]
+    assert ids.is_unique and sorted(ids) == sorted(small_corpus.orders.head(400)["order_id"].astype(str))

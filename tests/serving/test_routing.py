@@ -1,0 +1,103 @@
+"""The routing safety net: emergencies always transfer whatever the model says; uncertain or charged appeals
+go to a person; the evaluation counts what was automated and where emergencies went."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pandas as pd
+import pytest
+
+from hotline_ml.config import EmergencyRule, RoutingConfig
+from hotline_ml.predict import Predictor
+from hotline_ml.routing import Router, evaluate_routing
+
+# written for these tests (not the synthetic phrase bank): one or more per kind of emergency
+EMERGENCIES = {
+    "对面楼三层窗户往外冒黑烟，好像着火了": {"119"},
+    "厨房里一股很浓的煤气味，阀门关不上": {"119"},
+    "我们单元电梯卡在两层中间，里面关着两个老人": {"119"},
+    "工地脚手架倒塌了，下面好像压着人": {"119", "120"},
+    "有个小孩掉进河里了，快来人": {"119", "120"},
+    "我爸突然晕倒了，叫他没反应": {"120"},
+    "楼下有人拿刀追着砍人": {"110"},
+    "我女儿放学到现在联系不上，孩子不见了": {"110"},
+    "有人站在桥上说要往下跳": {"110", "120"},
+    "我真的不想活了，药都准备好了": {"110", "120"},
+}
+ROUTINE = ["小区门口的路灯坏了一个多月了", "我家燃气费这个月怎么这么高", "楼上装修噪音太大，能不能只在白天施工",
+           "消防通道被杂物堵了，万一着火人都跑不出来"]
+
+
+@pytest.fixture(scope="module")
+def router(routing_cfg) -> Router:
+    return Router(routing_cfg)
+
+
+@pytest.mark.parametrize("text", list(EMERGENCIES))
+def test_emergencies_transfer_even_when_the_model_is_sure_it_is_routine(router: Router, text: str) -> None:
+    d = router.decide(text, type_score=0.99, emergency_prob=0.0)
+    assert d.route == "transfer" and d.forced_urgency == "紧急"
+    assert EMERGENCIES[text] <= set(d.transfer_to), d
+    assert d.reasons and all(r.startswith("emergency:") for r in d.reasons)
+
+
+def test_emergency_texts_through_the_predictor_are_forced_to_urgent(predictor: Predictor) -> None:
+    out = predictor.predict_batch(list(EMERGENCIES))
+    assert (out["route"] == "transfer").all() and (out["urgency"] == "紧急").all()
+    assert (out["transfer_to"] != "").all()
+
+
+@pytest.mark.parametrize("text", ROUTINE)
+def test_routine_confident_appeals_are_automated(router: Router, text: str) -> None:
+    assert router.decide(text, type_score=0.95, emergency_prob=0.01).route == "automated"
+
+
+def test_low_confidence_and_suspected_emergency_go_to_a_person(router: Router) -> None:
+    low = router.decide(ROUTINE[0], type_score=0.3, emergency_prob=0.0)
+    assert low.route == "human_review" and low.reasons[0].startswith("low_confidence(0.30<")
+    suspect = router.decide(ROUTINE[0], type_score=0.95, emergency_prob=0.5)
+    assert suspect.route == "human_review" and suspect.reasons[0].startswith("model_emergency")
+
+
+@pytest.mark.parametrize("text,signal", [
+    ("这是我第三次反映了，路灯还是不亮", "escalation"),
+    ("物业和社区互相推诿，一直没人管", "escalation"),
+    ("再不解决我就找媒体曝光", "going_higher"),
+    ("我真是忍无可忍了，天天半夜施工", "negative_emotion"),
+])
+def test_escalation_and_emotion_go_to_a_person(router: Router, text: str, signal: str) -> None:
+    d = router.decide(text, type_score=0.95, emergency_prob=0.0)
+    assert d.route == "human_review" and any(r.startswith(signal) for r in d.reasons), d
+
+
+def test_thresholds_live_in_config(routing_cfg) -> None:
+    strict = Router(dataclasses.replace(routing_cfg, confidence_threshold=0.99))
+    assert strict.decide(ROUTINE[0], 0.95, 0.0).route == "human_review"
+
+
+def test_bad_rules_are_errors_naming_the_rule() -> None:
+    with pytest.raises(ValueError, match=r"routing.emergency.x.transfer_to"):
+        Router(RoutingConfig(0.5, 0.2, emergency={"x": EmergencyRule(transfer_to=["911"], keywords=["火"])}))
+    with pytest.raises(ValueError, match=r"routing.emergency.y: invalid pattern"):
+        Router(RoutingConfig(0.5, 0.2, emergency={"y": EmergencyRule(transfer_to=["119"], patterns=["(火"])}))
+
+
+def test_evaluation_counts_automation_accuracy_and_emergencies() -> None:
+    predictions = pd.DataFrame({"appeal_type": ["城乡建设", "城乡建设", "环境保护", "公共安全", "民政"],
+                                "route": ["automated", "automated", "human_review", "transfer", "transfer"]})
+    truth = pd.DataFrame({"appeal_type": ["城乡建设/物业管理", "环境保护/噪声", "环境保护", "公共安全", None],
+                          "urgency": ["一般", "一般", "紧急", "紧急", "一般"]})
+    ev = evaluate_routing(predictions, truth)
+    assert ev.n == 4  # the row without a type label is left out
+    assert ev.share["automated"] == 0.5 and ev.accuracy_automated == 0.5 and ev.accuracy_all == 0.75
+    assert ev.emergencies == 2 and ev.emergencies_automated == 0
+    assert ev.emergencies_by_route == {"transfer": 1, "human_review": 1, "automated": 0}
+    assert "紧急 orders: 2" in ev.summary()
+
+
+def test_no_emergency_of_the_synthetic_test_data_is_automated(predictor: Predictor, small_corpus) -> None:
+    orders = small_corpus.orders
+    test = pd.concat([orders[orders["urgency"] == "紧急"], orders[orders["urgency"] != "紧急"].head(150)])
+    ev = evaluate_routing(predictor.predict_batch(test[["order_id", "text"]]), test)
+    assert ev.emergencies > 0 and ev.emergencies_automated == 0
