@@ -102,7 +102,8 @@ def _train_and_evaluate(cfg: TrainClassifierConfig, train: pd.DataFrame, val: pd
             for name, f in (("train", train), ("validation", val), ("test", test))}
     ids = {t: np.array(sets["train"][label_column(t)]) for t in labels.tasks}
     model = load_for_finetuning(cfg.model.pretrained, tokenizer, labels,
-                                class_weights(labels, {t: list(v) for t, v in ids.items()}, c.class_weighting))
+                                class_weights(labels, {t: list(v) for t, v in ids.items()}, c.class_weighting),
+                                pooling=cfg.model.pooling)
 
     def log_fn(metrics, step):
         tracking.log_metrics(metrics, step=step + step_offset)

@@ -33,7 +33,10 @@ class HotlineBertClassifier(BertPreTrainedModel):
     def __init__(self, config: BertConfig) -> None:
         super().__init__(config)
         self.tasks: dict[str, list[str]] = dict(config.tasks)
-        self.bert = BertModel(config, add_pooling_layer=True)
+        self.pooling: str = getattr(config, "pooling", "cls")
+        if self.pooling not in POOLINGS:
+            raise ValueError(f"model.pooling: {self.pooling!r} is not one of {POOLINGS}")
+        self.bert = BertModel(config, add_pooling_layer=self.pooling == "cls")
         dropout = config.classifier_dropout if config.classifier_dropout is not None else config.hidden_dropout_prob
         self.dropout = nn.Dropout(dropout)
         self.heads = nn.ModuleDict({t: nn.Linear(config.hidden_size, len(labels)) for t, labels in self.tasks.items()})
@@ -56,7 +59,7 @@ class HotlineBertClassifier(BertPreTrainedModel):
             labels_<task>: ``(batch,)`` label ids, -100 where a row has no label for that task.
         """
         out = self.bert(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
-        pooled = self.dropout(out.pooler_output)
+        pooled = self.dropout(self._pool(out, attention_mask))
         logits = tuple(self.heads[t](pooled) for t in self.tasks)
         given = {"type_l1": labels_type_l1, "type_l2": labels_type_l2, "urgency": labels_urgency}
         loss = None
@@ -70,6 +73,22 @@ class HotlineBertClassifier(BertPreTrainedModel):
         if loss is None and any(v is not None for v in given.values()):
             loss = sum(lg.sum() * 0.0 for lg in logits)  # keeps the graph for a batch without any label
         return MultiTaskOutput(loss=loss, logits=logits)
+
+    def _pool(self, out, attention_mask: torch.Tensor | None) -> torch.Tensor:
+        if self.pooling == "cls":
+            return out.pooler_output
+        return _mean_pool(out.last_hidden_state, attention_mask)
+
+
+POOLINGS = ("mean", "cls")
+
+
+def _mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor | None) -> torch.Tensor:
+    """Average of the token states over real (unpadded) tokens: ``(batch, seq, h) -> (batch, h)``."""
+    if attention_mask is None:
+        return hidden.mean(dim=1)
+    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
 
 
 def class_weights(labels: LabelSpace, ids: dict[str, list[int]], scheme: str) -> dict[str, list[float]]:
@@ -94,7 +113,7 @@ def class_weights(labels: LabelSpace, ids: dict[str, list[int]], scheme: str) ->
 
 
 def load_for_finetuning(pretrained: str, tokenizer: PreTrainedTokenizerBase, labels: LabelSpace,
-                        weights: dict[str, list[float]]) -> HotlineBertClassifier:
+                        weights: dict[str, list[float]], pooling: str = "mean") -> HotlineBertClassifier:
     """Load a BERT checkpoint's encoder (offline-first) and add fresh heads for ``labels``.
 
     The embedding matrix grows when the tokenizer has tokens the checkpoint lacks (the masking placeholders
@@ -108,6 +127,7 @@ def load_for_finetuning(pretrained: str, tokenizer: PreTrainedTokenizerBase, lab
     config.tasks = labels.tasks
     config.class_weights = weights
     config.temperatures = {t: 1.0 for t in labels.tasks}
+    config.pooling = pooling
     model = HotlineBertClassifier.from_pretrained(pretrained, config=config, local_files_only=local)
     if model.get_input_embeddings().num_embeddings < len(tokenizer):
         model.resize_token_embeddings(len(tokenizer))

@@ -45,7 +45,7 @@ def word_ids(texts: list[str], offsets: list[list[tuple[int, int]]]) -> list[lis
     for text, offs in zip(texts, offsets, strict=True):
         char_word = np.empty(len(text), dtype=np.int64)
         pos = 0
-        for w, word in enumerate(jieba.lcut(text)):
+        for w, word in enumerate(jieba.lcut(text, HMM=False)):  # dictionary words only: 2x faster
             char_word[pos:pos + len(word)] = w
             pos += len(word)
         out.append([int(char_word[s]) if e > s else NO_WORD for s, e in offs])

@@ -136,3 +136,17 @@ def test_fine_tuning_learns_a_separable_task(tmp_path) -> None:
     trainer = fine_tune(model, tok, data, data, trainer_cfg, str(tmp_path / "out"), 0, "type_l1", 5)
     logits = predict_logits(trainer, data)["type_l1"]
     assert (logits.argmax(1) == np.array(data[label_column("type_l1")])).mean() > 0.95
+
+
+@pytest.mark.parametrize("pooling", ["mean", "cls"])
+def test_padding_does_not_change_predictions(tiny_bert_dir, pooling: str) -> None:
+    tok = load_tokenizer(str(tiny_bert_dir))
+    labels = LabelSpace({"type_l1": ["a", "b", "c"]})
+    model = load_for_finetuning(str(tiny_bert_dir), tok, labels, {"type_l1": [1, 1, 1]}, pooling=pooling).eval()
+    alone = tok(["小区停水"], return_tensors="pt")
+    padded = tok(["小区停水", "楼上装修噪音从早到晚一直不停"], return_tensors="pt", padding=True)
+    with torch.inference_mode():
+        a = model(**alone).logits[0][0]
+        b = model(**padded).logits[0][0]
+    assert torch.allclose(a, b, atol=1e-5)
+    assert model.config.pooling == pooling
