@@ -32,7 +32,7 @@ from hotline_ml.classify.features import (
 from hotline_ml.classify.inference import AppealClassifier, InferenceSettings
 from hotline_ml.classify.model import class_weights, load_for_finetuning
 from hotline_ml.classify.tokenizer import load_tokenizer
-from hotline_ml.classify.train import fine_tune, predict_logits
+from hotline_ml.classify.train import fine_tune
 from hotline_ml.config import PrepareDataConfig, TrainClassifierConfig
 from hotline_ml.data.prepare import prepare_data
 
@@ -111,15 +111,18 @@ def _train_and_evaluate(cfg: TrainClassifierConfig, train: pd.DataFrame, val: pd
     trainer = fine_tune(model, tokenizer, sets["train"], sets["validation"], cfg.trainer, str(trainer_dir),
                         cfg.seed, c.primary_task, c.early_stopping_patience, log_fn)
     shutil.rmtree(trainer_dir, ignore_errors=True)  # intermediate checkpoints; the best model is in memory
+    # Evaluate through the serving path, which keeps input order. Trainer.predict does not when batches are
+    # length-grouped: transformers 5 then gives the eval dataloader a seeded random LengthGroupedSampler.
+    classifier = AppealClassifier(trainer.model, tokenizer,
+                                  InferenceSettings(max_length=cfg.model.max_length, use_title=c.use_title))
     val_y = {t: np.array(sets["validation"][label_column(t)]) for t in labels.tasks}
     test_y = {t: np.array(sets["test"][label_column(t)]) for t in labels.tasks}
-    ev = evaluate_model(labels.tasks, predict_logits(trainer, sets["validation"]), val_y,
-                        predict_logits(trainer, sets["test"]), test_y, c, with_figures)
+    ev = evaluate_model(labels.tasks, classifier.logits(model_texts(val, c.use_title)), val_y,
+                        classifier.logits(model_texts(test, c.use_title)), test_y, c, with_figures)
     trainer.model.config.temperatures = ev.temperatures
     baseline = TfidfBaseline(c.baseline, labels).fit(model_texts(train, c.use_title), ids)
     ev.merge(evaluate_baseline(labels.tasks, baseline.predict_proba(model_texts(test, c.use_title)), test_y, c))
-    settings = InferenceSettings(max_length=cfg.model.max_length, use_title=c.use_title)
-    return _Fitted(ev, AppealClassifier(trainer.model, tokenizer, settings), labels)
+    return _Fitted(ev, classifier, labels)
 
 
 def _log_evaluation(ev: Evaluation, report: str, labels: LabelSpace) -> None:

@@ -12,7 +12,6 @@ from typing import Any
 
 import datasets
 import numpy as np
-import torch
 from transformers import (
     DataCollatorWithPadding,
     EarlyStoppingCallback,
@@ -119,9 +118,3 @@ def fine_tune(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, train:
     trainer.train()
     return trainer
 
-
-def predict_logits(trainer: Trainer, dataset: datasets.Dataset) -> dict[str, np.ndarray]:
-    """Logits per task for a tokenised dataset (eval mode, no gradients)."""
-    with torch.inference_mode():
-        out = trainer.predict(dataset)
-    return split_predictions(out.predictions, list(trainer.model.tasks))

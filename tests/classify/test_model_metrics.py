@@ -115,8 +115,9 @@ def test_fine_tuning_learns_a_separable_task(tmp_path) -> None:
     from transformers import BertConfig, BertForMaskedLM
 
     from hotline_ml.classify.features import encode_dataset, label_column
+    from hotline_ml.classify.inference import AppealClassifier, InferenceSettings
     from hotline_ml.classify.tokenizer import build_tokenizer
-    from hotline_ml.classify.train import fine_tune, predict_logits
+    from hotline_ml.classify.train import fine_tune
 
     rng = np.random.default_rng(0)
     water, noise = ["停水", "没水", "水管", "自来水"], ["噪音", "吵闹", "施工", "装修"]
@@ -132,9 +133,15 @@ def test_fine_tuning_learns_a_separable_task(tmp_path) -> None:
     model = load_for_finetuning(str(tmp_path / "init"), tok, labels, {"type_l1": [1.0, 1.0]})
     trainer_cfg = {"num_train_epochs": 5, "per_device_train_batch_size": 16, "learning_rate": 1e-3,
                    "warmup_steps": 0.1, "eval_strategy": "epoch", "save_strategy": "epoch", "save_total_limit": 1,
-                   "load_best_model_at_end": True, "report_to": "none", "disable_tqdm": True, "use_cpu": True}
+                   "load_best_model_at_end": True, "report_to": "none", "disable_tqdm": True, "use_cpu": True,
+                   # length-grouped batches also shuffle Trainer's eval order (transformers 5): predictions must
+                   # still line up with the rows they belong to
+                   "train_sampling_strategy": "group_by_length"}
+    frame["text"] = [t + "。" * (i % 7) for i, t in enumerate(frame["text"])]  # lengths differ, so grouping reorders
+    data = encode_dataset(frame, tok, labels, 32, use_title=False)
     trainer = fine_tune(model, tok, data, data, trainer_cfg, str(tmp_path / "out"), 0, "type_l1", 5)
-    logits = predict_logits(trainer, data)["type_l1"]
+    classifier = AppealClassifier(trainer.model, tok, InferenceSettings(max_length=32, use_title=False))
+    logits = classifier.logits(frame["text"].tolist())["type_l1"]
     assert (logits.argmax(1) == np.array(data[label_column("type_l1")])).mean() > 0.95
 
 
