@@ -93,7 +93,10 @@ def load_tokenizer(pretrained: str) -> PreTrainedTokenizerBase:
         FileNotFoundError: A local-looking path that does not exist (a clear message instead of a hub lookup).
     """
     _check_exists(pretrained)
-    tok = AutoTokenizer.from_pretrained(pretrained, local_files_only=offline(pretrained))
+    try:
+        tok = AutoTokenizer.from_pretrained(pretrained, local_files_only=offline(pretrained))
+    except OSError as e:  # "models/x" reads as a hub id: say what was looked for, locally and on the hub
+        raise FileNotFoundError(_missing_message(pretrained)) from e
     missing = [p for p in PLACEHOLDER_TOKENS if p not in tok.get_vocab()]
     if missing:  # e.g. bert-base-chinese: the model's embeddings are resized to match
         tok.add_special_tokens({"additional_special_tokens": missing})
@@ -107,14 +110,17 @@ def offline(pretrained: str) -> bool:
     return is_local(pretrained) or os.environ.get("HF_HUB_OFFLINE", "0") not in ("", "0", "false", "False")
 
 
+def _missing_message(pretrained: str) -> str:
+    return (f"checkpoint {pretrained!r} is neither a directory (working directory {Path.cwd()}) nor in the local "
+            "model cache, and this machine has no model hub. For hotline-bert-mini run "
+            "`python training/pretrain_mlm.py` first (`make demo` does); for a hub model download it once where "
+            "there is internet and set model.pretrained=/path/to/it.")
+
+
 def _check_exists(pretrained: str) -> None:
     looks_local = pretrained.startswith((".", "/", "~")) or pretrained.count("/") > 1
     if looks_local and not is_local(pretrained):
-        raise FileNotFoundError(
-            f"checkpoint directory {pretrained!r} does not exist (working directory {Path.cwd()}). "
-            "For hotline-bert-mini run `python training/pretrain_mlm.py` first (`make demo` does); for a hub "
-            "model download it once where there is internet and set model.pretrained=/path/to/it."
-        )
+        raise FileNotFoundError(_missing_message(pretrained))
 
 
 def unk_rate(tokenizer: PreTrainedTokenizerBase, texts: Iterable[str]) -> float:

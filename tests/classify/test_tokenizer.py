@@ -45,6 +45,9 @@ def test_round_trip_and_low_unk_rate(texts, tmp_path: Path) -> None:
 def test_missing_local_checkpoint_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match=r"pretrain_mlm\.py"):
         load_tokenizer(str(tmp_path / "models" / "nope"))
+    # a relative "models/x" reads like a hub id; offline, the error still names it and the fix
+    with pytest.raises(FileNotFoundError, match=r"'models/nope' is neither a directory"):
+        load_tokenizer("models/nope")
 
 
 def test_load_tokenizer_adds_placeholders_to_a_foreign_vocab(tmp_path: Path) -> None:
