@@ -88,7 +88,10 @@ def as_sequence_classifier(classifier: AppealClassifier, task: str) -> BertForSe
     state = {**{f"bert.{k}": v for k, v in classifier.model.bert.state_dict().items()},
              "classifier.weight": head.weight, "classifier.bias": head.bias}
     missing, unexpected = model.load_state_dict(state, strict=False)
-    if [k for k in missing if "position_ids" not in k] or unexpected:
+    # A mean-pooling model has no [CLS] pooler; the stock class keeps its freshly initialised one. The encoder,
+    # which is nearly all the compute, is shared either way, so the speed comparison stays like for like.
+    allowed = ("position_ids",) + (("bert.pooler.",) if classifier.model.pooling == "mean" else ())
+    if [k for k in missing if not k.startswith(allowed) and "position_ids" not in k] or unexpected:
         raise RuntimeError(f"weights did not map: missing {missing}, unexpected {unexpected}")
     return model
 
@@ -142,7 +145,10 @@ def main() -> None:
     print(f"ours, fp32 (mask + 3 heads + routing):    {n / t_ours:8.1f} orders/s  "
           f"ratio {t_pipe / t_ours:.1f}x vs pipeline, {t_pipe64 / t_ours:.1f}x vs pipeline batch 64")
     print(f"ours, int8:                               {n / t_int8:8.1f} orders/s  ratio {t_pipe / t_int8:.1f}x")
-    print(f"pipeline and ours agree on type_l1 for {agree:.1%} of orders")
+    if classifier.model.pooling == "cls":  # same computation: predictions must agree
+        print(f"pipeline and ours agree on type_l1 for {agree:.1%} of orders")
+    else:
+        print("pipeline path uses [CLS] pooling, ours mean pooling: predictions differ by design, speed compares")
     print(f"single record latency fp32: p50 {p50:.1f} ms, p99 {p99:.1f} ms; int8: p50 {q50:.1f} ms, p99 {q99:.1f} ms")
     f32, f8 = macro_f1(frame, ours_out["appeal_type"]), macro_f1(frame, int8_out["appeal_type"])
     same = float((ours_out["appeal_type"] == int8_out["appeal_type"]).mean())
