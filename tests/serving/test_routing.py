@@ -15,6 +15,10 @@ from hotline_ml.routing import Router, evaluate_routing
 # written for these tests (not the synthetic phrase bank): one or more per kind of emergency
 EMERGENCIES = {
     "对面楼三层窗户往外冒黑烟，好像着火了": {"119"},
+    "楼道里煤气味特别大，敲门也没人应": {"119"},
+    "路边电线断了垂在地上，还在冒火花": {"119"},
+    "我女儿打的车，司机不按导航走，她很害怕，车一直往郊区开": {"110"},
+    "到了以后手机被收了，我们十几个人出不去": {"110"},
     "厨房里一股很浓的煤气味，阀门关不上": {"119"},
     "我们单元电梯卡在两层中间，里面关着两个老人": {"119"},
     "工地脚手架倒塌了，下面好像压着人": {"119", "120"},
@@ -26,7 +30,9 @@ EMERGENCIES = {
     "我真的不想活了，药都准备好了": {"110", "120"},
 }
 ROUTINE = ["小区门口的路灯坏了一个多月了", "我家燃气费这个月怎么这么高", "楼上装修噪音太大，能不能只在白天施工",
-           "消防通道被杂物堵了，万一着火人都跑不出来"]
+           "消防通道被杂物堵了，万一着火人都跑不出来",
+           # everyday disputes that only sound like being held
+           "小区门口停满了车，早上车出不去", "公交司机过了站不让下车", "店员非要我办卡，不办不让走"]
 
 
 @pytest.fixture(scope="module")
