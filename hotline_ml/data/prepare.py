@@ -135,7 +135,7 @@ def prepare_data(cfg: PrepareDataConfig, progress: bool = True, write: bool = Tr
     prepared = PreparedData(splits, validated.report, validated.rejects, dict(pii_counts), split_report,
                             _digest(validated.orders), {})
     if write:
-        prepared.files = _write(prepared, parts, Path(cfg.output_dir))
+        _write(prepared, parts, Path(cfg.output_dir))
     return prepared
 
 
@@ -170,7 +170,8 @@ def _digest(orders: pd.DataFrame) -> str:
     return hashlib.sha256(hashed.tobytes()).hexdigest()
 
 
-def _write(prepared: PreparedData, parts: dict[str, pd.DataFrame], out: Path) -> dict[str, str]:
+def _write(prepared: PreparedData, parts: dict[str, pd.DataFrame], out: Path) -> None:
+    """Write splits, rejects and summary; ``prepared.files`` is set first so the summary lists them."""
     files = {name: str(write_table(parts[name], out / f"{name}.parquet")) for name in SPLITS}
     files["rejects"] = str(write_table(prepared.rejects, out / "rejects.csv"))
     summary_path = out / "summary.json"
@@ -178,7 +179,6 @@ def _write(prepared: PreparedData, parts: dict[str, pd.DataFrame], out: Path) ->
     prepared.files = files
     summary_path.write_text(json.dumps(prepared.summary(), ensure_ascii=False, indent=2, default=str),
                             encoding="utf-8")
-    return files
 
 
 def format_summary(summary: dict) -> str:
