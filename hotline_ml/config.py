@@ -336,7 +336,12 @@ class PretrainMlmConfig:
 def register_configs() -> None:
     """Register the schemas in Hydra's ConfigStore. Called by entry scripts before ``@hydra.main`` runs."""
     from hydra.core.config_store import ConfigStore  # imported here: the library never needs Hydra
+    from omegaconf import OmegaConf
 
+    # ${hotline.or_else:${day},all}: oc.select only covers missing keys, and an explicit null must not end up as
+    # a folder named "None"
+    if not OmegaConf.has_resolver("hotline.or_else"):
+        OmegaConf.register_new_resolver("hotline.or_else", lambda value, default: default if value is None else value)
     cs = ConfigStore.instance()
     cs.store(name="prepare_data_schema", node=PrepareDataConfig)
     cs.store(name="train_classifier_schema", node=TrainClassifierConfig)

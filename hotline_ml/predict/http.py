@@ -66,7 +66,7 @@ def create_app(load_predictor: Callable[[], Predictor], limits: Limits) -> FastA
     app = FastAPI(title="hotline-ml", lifespan=lifespan)
     app.state.limits = limits
     app.add_exception_handler(RequestValidationError, _validation_error)
-    app.middleware("http")(_limit_body)
+    app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes)
     app.get("/health")(_health)
     app.post("/predict")(_predict)
     app.post("/predict_batch")(_predict_batch)
@@ -79,13 +79,57 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
     return JSONResponse({"detail": errors}, status_code=422)
 
 
-async def _limit_body(request: Request, call_next):
-    limit = request.app.state.limits.max_body_bytes
-    length = request.headers.get("content-length")
-    if length is not None and (not length.isdigit() or int(length) > limit):
-        return JSONResponse({"detail": f"request body of {length} bytes is over the limit of {limit} bytes"},
-                            status_code=413)
-    return await call_next(request)
+class _TooLarge(HTTPException):
+    """Raised from ``receive``: FastAPI passes HTTP exceptions from body parsing on, so this becomes the 413."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(413, f"request body of more than {max_bytes} bytes is over the limit of {max_bytes} bytes")
+
+
+class BodyLimit:
+    """ASGI middleware: 413 for a body over ``max_bytes``, declared (Content-Length) or counted as it streams in
+    (chunked uploads carry no Content-Length), before the app parses it."""
+
+    def __init__(self, app, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length", b"").decode("latin-1")
+        if declared and (not declared.isdigit() or int(declared) > self.max_bytes):
+            await self._refuse(f"{declared} bytes", scope, receive, send)
+            return
+        seen = 0
+        started = False
+
+        async def counted_receive():
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise _TooLarge(self.max_bytes)
+            return message
+
+        async def tracked_send(message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted_receive, tracked_send)
+        except _TooLarge:
+            if started:
+                raise
+            await self._refuse(f"more than {self.max_bytes} bytes", scope, receive, send)
+
+    async def _refuse(self, size: str, scope, receive, send) -> None:
+        response = JSONResponse({"detail": f"request body of {size} is over the limit of {self.max_bytes} bytes"},
+                                status_code=413)
+        await response(scope, receive, send)
 
 
 def _health(request: Request) -> dict:

@@ -156,3 +156,8 @@ def test_a_killed_job_rerun_yields_each_id_exactly_once(tmp_path: Path, registry
     assert "read 400 = scored 400 + rejected 0" in done.stdout
     ids = pd.read_parquet(out / "predictions.parquet")["order_id"]
     assert ids.is_unique and sorted(ids) == sorted(small_corpus.orders.head(400)["order_id"].astype(str))
+
+
+def test_output_dir_names_the_day_or_all() -> None:
+    assert compose_config("batch_score", ["day=2026-10-31"]).output_dir.endswith("/synthetic/2026-10-31")
+    assert compose_config("batch_score", ["day=null"]).output_dir.endswith("/synthetic/all")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 import pytest
@@ -70,6 +71,13 @@ def test_invalid_requests_get_clear_4xx_without_echoing_text(client: TestClient,
     r = client.post(path, json=payload)
     assert r.status_code == status, r.text
     assert needle in r.text and SECRET not in r.text and "路灯坏了" not in r.text
+
+
+def test_a_chunked_body_without_content_length_is_held_to_the_limit(client: TestClient) -> None:
+    body = json.dumps({"text": "坏" * 2000}).encode()
+    r = client.post("/predict", content=iter([body[i:i + 1000] for i in range(0, len(body), 1000)]),
+                    headers={"content-type": "application/json"})
+    assert r.status_code == 413 and "坏" not in r.text
 
 
 def test_malformed_json_is_a_422(client: TestClient) -> None:
