@@ -12,7 +12,7 @@ export HF_HUB_OFFLINE ?= 1
 export MLFLOW_DISABLE_TELEMETRY ?= true
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: install demo test test-slow test-all bench lint clean
+.PHONY: install demo review notebooks test test-slow test-all bench lint clean
 
 install: $(STAMP)
 
@@ -32,6 +32,16 @@ demo: $(STAMP)
 	$(BIN)/python training/train_classifier.py
 	$(BIN)/python training/fit_forecasts.py
 	$(BIN)/python serving/batch_score.py
+
+# run the review notebooks against what `make demo` logged (mlflow.db); executed copies: notebooks/*-executed.ipynb
+review: $(STAMP)
+	for nb in notebooks/0*_*.ipynb; do case $$nb in *-executed.ipynb) continue;; esac; \
+		$(BIN)/jupyter-execute --NbClientApp.output_base=$$(basename $$nb .ipynb)-executed $$nb || exit 1; done
+
+# open the notebooks in JupyterLab (installed into .venv on first use)
+notebooks: $(STAMP)
+	$(BIN)/python -m pip install --quiet "jupyterlab>=4"
+	$(BIN)/jupyter lab notebooks/
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

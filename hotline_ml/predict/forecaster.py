@@ -54,6 +54,16 @@ class ForecastPredictor:
         """Every series key the forecaster knows."""
         return self.bundle.keys
 
+    def history(self, series: str) -> pd.Series:
+        """The daily counts the forecaster for ``series`` was fitted on (the most recent fit).
+
+        Raises:
+            KeyError: An unknown series (the message lists a few known ones).
+        """
+        if series not in self.bundle.models:
+            raise KeyError(f"unknown series {series!r}; known: {self.series[:5]} ... ({len(self.series)} in all)")
+        return self.bundle.models[series].y_.rename(series)
+
     def forecast(self, series: str | Sequence[str] | None, horizon: int) -> pd.DataFrame:
         """Forecast ``horizon`` days after each series' history.
 

@@ -42,6 +42,9 @@ def test_forecasts_mean_and_intervals_from_the_registry(registered) -> None:
     pd.testing.assert_frame_equal(out[["series", "date", "mean", "lo_80", "hi_80"]],
                                   bundle.forecast(10, ["a", "b"])[["series", "date", "mean", "lo_80", "hi_80"]])
     assert out["model_version"].eq("1").all() and out["run_id"].notna().all()
+    history = fc.history("b")
+    assert history.name == "b" and len(history) == 56 and history.iloc[0] == 10.0
+    assert out[out["series"] == "b"]["date"].min() == history.index[-1] + pd.Timedelta(days=1)
 
 
 def test_bad_horizon_and_unknown_series_are_errors(registered, tmp_path: Path) -> None:
@@ -51,3 +54,5 @@ def test_bad_horizon_and_unknown_series_are_errors(registered, tmp_path: Path) -
         fc.forecast("a", 0)
     with pytest.raises(KeyError, match="unknown series"):
         fc.forecast("zz", 3)
+    with pytest.raises(KeyError, match="unknown series"):
+        fc.history("zz")
