@@ -314,11 +314,13 @@ class PretrainMlmConfig:
         holdout: Labelled data kept for evaluation: texts equal to any of its texts are left out of
             pre-training (the texts of ``data`` are taken from its training split only, for the same reason).
         output_dir: Where the HF checkpoint is written (``model.pretrained`` accepts it).
+        tracking: MLflow run of the pre-training (experiment ``hotline-pretraining``).
     """
 
     data: DataConfig = MISSING
     split: SplitConfig = MISSING
     desensitize: DesensitizeConfig = MISSING
+    tracking: TrackingConfig = MISSING
     holdout: DataConfig | None = None
     init_from: str = "scratch"
     architecture: MlmArchitecture = field(default_factory=MlmArchitecture)

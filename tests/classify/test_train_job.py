@@ -30,6 +30,7 @@ def test_experiment_and_pretrain_configs_compose() -> None:
     assert cfg.data.name == "tipdm2020c" and cfg.classifier.cv_folds == 5 and cfg.classifier.tasks == ["type_l1"]
     mlm = compose_config("pretrain_mlm")
     assert mlm.init_from == "scratch" and mlm.architecture.num_hidden_layers == 4
+    assert mlm.tracking.experiment == "hotline-pretraining"
     mlm = compose_config("pretrain_mlm", ["+experiment=tipdm2020c_mlm"])
     assert mlm.holdout is not None and mlm.holdout.name == "tipdm2020c" and len(mlm.extra_texts) == 1
 
