@@ -184,6 +184,28 @@ def iter_raw(path: str | Path, fmt: str | None = None, encoding: str | None = No
 _Record = tuple[int, int, Any] | Malformed
 
 
+def estimate_records(path: str | Path, fmt: str | None = None) -> int | None:
+    """About how many records ``path`` holds, for progress bars: exact for Parquet (metadata); for CSV and
+    JSONL the number of line breaks (less the CSV header), an over-estimate when quoted fields span lines;
+    ``None`` for Excel.
+    """
+    path = Path(path)
+    fmt = infer_format(path, fmt)
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        return pq.ParquetFile(path).metadata.num_rows
+    if fmt not in ("csv", "jsonl"):
+        return None
+    lines, last = 0, b"\n"
+    with path.open("rb") as f:
+        while block := f.read(1 << 20):
+            lines += block.count(b"\n")
+            last = block[-1:]
+    lines += last != b"\n"  # a final record without a line break
+    return max(0, lines - (fmt == "csv"))
+
+
 def _batches(records: Iterator[_Record], size: int | None) -> Iterator[list[_Record]]:
     """Consecutive batches of ``size`` records (all in one when ``None``); at least one, possibly empty."""
     batch = list(itertools.islice(records, size)) if size else list(records)

@@ -33,7 +33,7 @@ import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
 from hotline_ml.config import BatchScoreConfig
-from hotline_ml.data.io import LINE, ROW, RawTable, iter_raw
+from hotline_ml.data.io import LINE, ROW, RawTable, estimate_records, iter_raw
 from hotline_ml.data.prepare import desensitize_orders
 from hotline_ml.data.schema import REJECT_COLUMNS, ValidatedOrders, validate
 from hotline_ml.predict.classifier import PREDICTION_COLUMNS, Predictor
@@ -168,17 +168,22 @@ def score_file(cfg: BatchScoreConfig, predictor: Predictor, progress: bool = Tru
     examples: dict[str, list[dict[str, str]]] = {}
     start, new_read, new_scored = time.perf_counter(), 0, 0
     chunks = iter_raw(cfg.input.path, cfg.input.format, cfg.input.encoding, cfg.input.sheet, cfg.chunk_rows)
-    with tqdm(chunks, desc="scoring", unit="chunk", disable=not progress) as bar:
-        for k, raw in enumerate(bar):
+    total = estimate_records(cfg.input.path, cfg.input.format) if progress else None
+    with tqdm(total=total, desc="scoring", unit="order", unit_scale=True, disable=not progress) as bar:
+        for k, raw in enumerate(chunks):
             if k in manifest.done:
                 seen.update(pd.read_parquet(_part(out, "predictions", k), columns=["order_id"])["order_id"])
+                bar.update(manifest.done[k].read)
                 continue
             counts = _score_chunk(k, raw, cfg, predictor, seen, out, examples)
             manifest.finish(counts)
             new_read, new_scored = new_read + counts.read, new_scored + counts.scored
-            bar.set_postfix(orders=f"{sum(c.read for c in manifest.done.values()):,}")
+            bar.update(counts.read)
+            bar.set_postfix(chunk=k + 1, scored=f"{sum(c.scored for c in manifest.done.values()):,}")
             if after_chunk is not None:
                 after_chunk(k)
+        bar.total = bar.n  # the estimate counts line breaks; close the bar at what was read
+        bar.refresh()
     seconds = time.perf_counter() - start
     files = _assemble(out, sorted(manifest.done), cfg.output_format)
     result = _result(list(manifest.done.values()), resumed, seconds, (new_read, new_scored), files, examples,

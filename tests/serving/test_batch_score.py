@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from hotline_ml.data.io import iter_raw, read_raw
+from hotline_ml.data.io import estimate_records, iter_raw, read_raw
 from hotline_ml.predict import Predictor
 from hotline_ml.predict.batch import score_file
 from tests.conftest import ROOT, compose_config
@@ -68,6 +68,15 @@ def test_chunked_parquet_and_jsonl_keep_row_numbers(tmp_path: Path, small_corpus
         chunks = list(iter_raw(tmp_path / name, chunk_rows=4))
         rows = [r for c in chunks for r in c.frame["__row__"]] + [m.row for c in chunks for m in c.malformed]
         assert sorted(rows) == list(range(1, sum(c.n_read for c in chunks) + 1)), name
+
+
+def test_record_estimate_for_the_progress_bar(orders_file: Path, tmp_path: Path, small_corpus) -> None:
+    assert estimate_records(orders_file) == read_raw(orders_file).n_read == N_GOOD + 4  # no multi-line fields
+    frame = small_corpus.orders.head(10)[["order_id", "text"]]
+    frame.to_parquet(tmp_path / "o.parquet")
+    (tmp_path / "o.jsonl").write_text(frame.to_json(orient="records", lines=True, force_ascii=False).rstrip("\n"),
+                                      encoding="utf-8")  # no final line break
+    assert estimate_records(tmp_path / "o.parquet") == estimate_records(tmp_path / "o.jsonl") == 10
 
 
 def test_scores_every_valid_id_once_and_rejects_with_reasons(orders_file: Path, tmp_path: Path, registry_uri: str,
