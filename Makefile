@@ -40,7 +40,7 @@ review: $(STAMP)
 
 # open the notebooks in JupyterLab (installed into .venv on first use)
 notebooks: $(STAMP)
-	$(BIN)/python -m pip install --quiet "jupyterlab>=4"
+	$(BIN)/python -m pip install --quiet -e ".[dev,notebooks]"
 	$(BIN)/jupyter lab notebooks/
 
 test: $(STAMP)

@@ -83,7 +83,7 @@ class _TooLarge(HTTPException):
     """Raised from ``receive``: FastAPI passes HTTP exceptions from body parsing on, so this becomes the 413."""
 
     def __init__(self, max_bytes: int) -> None:
-        super().__init__(413, f"request body of more than {max_bytes} bytes is over the limit of {max_bytes} bytes")
+        super().__init__(413, f"request body is over the limit of {max_bytes} bytes")
 
 
 class BodyLimit:
@@ -100,7 +100,7 @@ class BodyLimit:
             return
         declared = dict(scope["headers"]).get(b"content-length", b"").decode("latin-1")
         if declared and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await self._refuse(f"{declared} bytes", scope, receive, send)
+            await self._refuse(f"request body of {declared} bytes", scope, receive, send)
             return
         seen = 0
         started = False
@@ -124,11 +124,10 @@ class BodyLimit:
         except _TooLarge:
             if started:
                 raise
-            await self._refuse(f"more than {self.max_bytes} bytes", scope, receive, send)
+            await self._refuse("request body", scope, receive, send)
 
-    async def _refuse(self, size: str, scope, receive, send) -> None:
-        response = JSONResponse({"detail": f"request body of {size} is over the limit of {self.max_bytes} bytes"},
-                                status_code=413)
+    async def _refuse(self, what: str, scope, receive, send) -> None:
+        response = JSONResponse({"detail": f"{what} is over the limit of {self.max_bytes} bytes"}, status_code=413)
         await response(scope, receive, send)
 
 
