@@ -130,7 +130,7 @@ def main() -> None:
     classifier, info, trained = load_model(args)
     frame = pd.read_parquet(ROOT / args.data).sample(frac=1.0, random_state=0).head(args.n).reset_index(drop=True)
     texts = model_texts(frame, classifier.settings.use_title)
-    routing = compose_config("serve").routing
+    routing = compose_config("serve", ["routing=default"]).routing
     ours = Predictor(classifier, Router(routing), make_desensitizer(DesensitizeConfig(salt="bench-salt")), info)
     pipe = pipeline("text-classification", model=as_sequence_classifier(classifier, ours.type_task),
                     tokenizer=classifier.tokenizer, device=-1)

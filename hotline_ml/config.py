@@ -9,6 +9,7 @@ down. The library itself never imports Hydra at import time and never takes a ra
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 from omegaconf import MISSING
@@ -89,6 +90,20 @@ class SyntheticConfig:
 
 
 @dataclass
+class LabelTreeConfig:
+    """A CSV of the label tree, one row per leaf: the first column is the first-level label, the others
+    name the lower levels (their names describe what each first-level label covers).
+
+    Attributes:
+        path: The CSV file (UTF-8).
+        columns: Level columns, first level first.
+    """
+
+    path: str = MISSING
+    columns: list[str] = MISSING
+
+
+@dataclass
 class DataConfig:
     """Where work orders come from and how their columns map onto the work-order schema.
 
@@ -106,6 +121,8 @@ class DataConfig:
         max_text_chars: Longer texts are rejected (with the reason) rather than silently truncated.
         min_year: Timestamps before this year are rejected as implausible.
         synthetic: When set, the file at ``path`` is (re)generated from these settings before loading.
+        label_tree: A file describing the label tree (e.g. TipDM's official 3-level tree), whose node names
+            the linear classifier compares appeals with; ``None`` uses the ``taxonomy`` second levels.
     """
 
     name: str = MISSING
@@ -120,6 +137,7 @@ class DataConfig:
     max_text_chars: int = 10_000
     min_year: int = 1990
     synthetic: SyntheticConfig | None = None
+    label_tree: LabelTreeConfig | None = None
 
 
 @dataclass
@@ -188,15 +206,55 @@ class ModelConfig:
     pooling: str = "mean"
 
 
-@dataclass
-class BaselineConfig:
-    """Char n-gram TF-IDF + logistic regression, trained on the same split beside every BERT run."""
+class Family(str, Enum):
+    """Model families that compete in the classifier job (``hotline_ml/classify/families.py``)."""
 
-    ngram_min: int = 1
-    ngram_max: int = 3
-    max_features: int = 200_000
-    C: float = 4.0
-    max_iter: int = 1000
+    bert = "bert"
+    linear = "linear"
+    ensemble = "ensemble"
+
+
+class LinearLoss(str, Enum):
+    """Loss of the linear family's heads."""
+
+    hinge = "hinge"
+    logistic = "logistic"
+
+
+@dataclass
+class LinearConfig:
+    """The linear family: char n-gram TF-IDF + logistic regression, one head per task.
+
+    Attributes:
+        ngram_min: Shortest character n-gram.
+        ngram_max: Longest character n-gram.
+        min_df: N-grams in fewer training texts are dropped.
+        max_features: Vocabulary cap (most frequent n-grams).
+        C_grid: Inverse regularisation strengths tried; the best on the validation primary macro-F1 is kept.
+        loss: ``hinge`` (linear SVM, liblinear: fast on large splits; its scores are calibrated by the
+            temperature like every family's) or ``logistic`` (logistic regression, lbfgs: slower).
+        balanced: Class-balanced loss (inverse class frequency).
+        max_iter: Solver iterations.
+        max_train_samples: Subsample the training split for this family; ``None`` = the whole split (it
+            costs seconds).
+        title_block: Give the title a vectorizer of its own beside the title+text one (the title names the
+            problem; on TipDM +0.04 macro-F1 over one concatenated field).
+        label_tree_weights: Weights tried (with each ``C``) for the label-tree features: per first-level
+            class, the max and mean cosine similarity of the appeal to that class's tree-node names
+            (``data.label_tree``, else the taxonomy's second levels). Empty = no such features.
+    """
+
+    ngram_min: int = MISSING
+    ngram_max: int = MISSING
+    min_df: int = MISSING
+    max_features: int | None = MISSING
+    C_grid: list[float] = MISSING
+    loss: LinearLoss = MISSING
+    balanced: bool = MISSING
+    max_iter: int = MISSING
+    max_train_samples: int | None = MISSING
+    title_block: bool = MISSING
+    label_tree_weights: list[float] = MISSING
 
 
 @dataclass
@@ -217,7 +275,14 @@ class ClassifierConfig:
             (for small data such as TipDM), reporting mean and spread, and registers nothing.
         coverage_thresholds: Confidence thresholds for the human hand-off table.
         ece_bins: Bins for expected calibration error.
-        baseline: The TF-IDF + logistic regression baseline.
+        families: Families trained and evaluated on the same splits; the best on the validation primary
+            macro-F1 is registered. ``ensemble`` needs ``bert`` and ``linear``.
+        linear: The linear family's settings.
+        ensemble_weights: Grid of BERT weights tried for the ensemble (validation log-loss picks one per task).
+        final_fit: With ``cv_folds > 1``: after the CV, train the family with the best mean CV score on all
+            labelled rows and save it, servable, to ``<output_dir>/champion``.
+        final_val_frac: Share of rows a final BERT or ensemble holds back for early stopping and weights (the
+            linear family reuses the folds' choices and holds nothing back).
     """
 
     tasks: list[str] = field(default_factory=lambda: ["type_l1", "type_l2", "urgency"])
@@ -230,7 +295,11 @@ class ClassifierConfig:
     cv_folds: int = 0
     coverage_thresholds: list[float] = field(default_factory=lambda: [0.5, 0.6, 0.7, 0.8, 0.9, 0.95])
     ece_bins: int = 15
-    baseline: BaselineConfig = field(default_factory=BaselineConfig)
+    families: list[Family] = MISSING
+    linear: LinearConfig = MISSING
+    ensemble_weights: list[float] = MISSING
+    final_fit: bool = MISSING
+    final_val_frac: float = MISSING
 
 
 @dataclass
@@ -253,11 +322,13 @@ class TrainClassifierConfig:
 
     ``trainer`` holds ``transformers.TrainingArguments`` fields by their own names (checked against
     TrainingArguments when the job starts: a misspelt key is an error naming the closest field).
+    ``routing`` and ``desensitize`` are logged with the registered model, which serves with them.
     """
 
     data: DataConfig = MISSING
     split: SplitConfig = MISSING
     desensitize: DesensitizeConfig = MISSING
+    routing: RoutingConfig = MISSING
     model: ModelConfig = MISSING
     trainer: dict[str, Any] = field(default_factory=dict)
     classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
@@ -493,15 +564,16 @@ class FitForecastsConfig:
 
 @dataclass
 class EmergencyRule:
-    """One kind of emergency of the routing safety net (``conf/routing/``).
+    """One kind of emergency of the lexicon layer of the triage net (``conf/routing/``).
 
     Attributes:
         transfer_to: Emergency lines the appeal is transferred to at once (``110`` police, ``119`` fire and
             rescue, ``120`` medical), first the one to call first.
         keywords: Literal phrases; any one of them in the (desensitized) text fires the rule.
         patterns: Regular expressions (Python ``re``), for phrasings with words in between.
-        unless: Regular expressions for phrasings that are not an emergency now (hazards, hypotheticals,
-            past events: ``火灾隐患``, ``万一着火``); text they match is ignored by this rule.
+        unless: Regular expressions for phrasings that mean something else (``救命药``, ``打着火`` a stove);
+            text they match is ignored by this rule. Past, hypothetical or reported events are NOT listed here:
+            the framing layer (:class:`FramingConfig`) handles them for every rule.
     """
 
     transfer_to: list[str] = MISSING
@@ -512,28 +584,159 @@ class EmergencyRule:
 
 @dataclass
 class SignalRule:
-    """A signal that sends an appeal to a person (strong negative emotion, escalation, threats).
+    """A list of cues: literal ``keywords`` and regular-expression ``patterns`` (Python ``re``).
 
-    Attributes:
-        keywords: Literal phrases.
-        patterns: Regular expressions (Python ``re``).
+    Used for review signals (negative emotion, escalation, threats), framing cues, concept words and requests
+    for a person.
     """
 
     keywords: list[str] = field(default_factory=list)
     patterns: list[str] = field(default_factory=list)
 
 
+class TextWindow(str, Enum):
+    """How much text around a hit a cue may come from."""
+
+    clause = "clause"  # between commas, semicolons or sentence ends
+    sentence = "sentence"  # between 。！？ or line breaks
+    text = "text"  # anywhere in the text
+
+
+@dataclass
+class FramingConfig:
+    """When an emergency hit is no emergency now (``hotline_ml/triage/framing.py``).
+
+    A framing cue in ``frame_window`` around a hit frames it; a framed hit never transfers (it goes to a person).
+    A ``live`` cue in ``live_window`` around the hit, or an ``alarm`` cue anywhere in the text, overrides framing.
+    In a long letter only an ``alarm`` cue in ``live_window`` does.
+
+    Attributes:
+        frame_window: Where framing cues count.
+        live_window: Where live-now cues count.
+        long_letter_chars: Texts at least this long are narrative letters: their hits are framed
+            (``narrative``) unless an alarm cue is in the live window.
+        past: Past events (``去年``, ``当时``, ``已经处理``).
+        habitual: Recurring conditions (``经常``, ``每天``, ``多次``): a complaint, not an event now.
+        hypothetical: Hypothetical or preventive (``万一``, ``隐患``, ``以免``).
+        consultation: Questions about rules or procedures, and complaint letters (``咨询``, ``如何办理``,
+            ``投诉``).
+        reported: Reported speech and media (``听说``, ``新闻``).
+        live: Live-now cues (``正在``, ``刚才``, ``马上``).
+        alarm: Calls for help that make the whole text live (``救命``, ``快来``).
+    """
+
+    frame_window: TextWindow = MISSING
+    live_window: TextWindow = MISSING
+    long_letter_chars: int = MISSING
+    past: SignalRule = MISSING
+    habitual: SignalRule = MISSING
+    hypothetical: SignalRule = MISSING
+    consultation: SignalRule = MISSING
+    reported: SignalRule = MISSING
+    live: SignalRule = MISSING
+    alarm: SignalRule = MISSING
+
+
+@dataclass
+class DangerState:
+    """An acute state of the concept layer (in water, at a height, fire or smoke, ...).
+
+    Attributes:
+        transfer_to: Emergency lines for a strong hit of this state.
+        keywords: Literal phrases naming the state.
+        patterns: Regular expressions naming the state.
+    """
+
+    transfer_to: list[str] = MISSING
+    keywords: list[str] = field(default_factory=list)
+    patterns: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ConceptConfig:
+    """The danger-concept layer: a person x an acute state x now (``hotline_ml/triage/concepts.py``).
+
+    A state with a person or a now cue in ``window`` is a hit (the order goes to a person at least); with a
+    person and a now cue (or a vulnerable person when ``vulnerable_needs_now`` is false), unframed, it is
+    strong and transfers.
+
+    Attributes:
+        window: Where the person and the now cue must be, around the state.
+        vulnerable_needs_now: Whether a child, elderly, pregnant or disabled person in the state also needs a
+            now cue to be strong.
+        person: Any person.
+        vulnerable: Children, the elderly, pregnant women, disabled people.
+        now: Now or imminent (``正在``, ``刚才``, ``随时``).
+        states: State name -> words and lines.
+    """
+
+    window: TextWindow = MISSING
+    vulnerable_needs_now: bool = MISSING
+    person: SignalRule = MISSING
+    vulnerable: SignalRule = MISSING
+    now: SignalRule = MISSING
+    states: dict[str, DangerState] = field(default_factory=dict)
+
+
+@dataclass
+class DetectorConfig:
+    """The learned emergency detector (``hotline_ml/triage/detector.py``): char n-gram TF-IDF + logistic
+    regression, trained at load from the packaged corpus (``hotline_ml/triage/corpus/``).
+
+    Attributes:
+        enabled: Whether the layer runs.
+        ngram_min: Shortest character n-gram.
+        ngram_max: Longest character n-gram.
+        min_df: N-grams in fewer training texts are dropped.
+        c: Inverse regularisation strength of the logistic regression.
+        review_threshold: Scores at least this go to a person (chosen for recall >= 0.99 on cross-validated
+            corpus scores; ``bench/bench_triage.py`` prints the check).
+        transfer_threshold: Scores at least this transfer (in texts shorter than a long letter).
+        cv_folds: Folds of the cross-validation the bench and the tests use.
+        synthetic_negatives: Ordinary (``一般``) appeals written by the synthetic generator's phrase bank, added
+            as negatives (round-robin over the types, seed 0): everyday complaint language the corpus lacks.
+    """
+
+    enabled: bool = MISSING
+    ngram_min: int = MISSING
+    ngram_max: int = MISSING
+    min_df: int = MISSING
+    c: float = MISSING
+    review_threshold: float = MISSING
+    transfer_threshold: float = MISSING
+    cv_folds: int = MISSING
+    synthetic_negatives: int = MISSING
+
+
+@dataclass
+class PolicyConfig:
+    """Which work-order grades a machine may close, and the operator's authority (``policy.py``).
+
+    Attributes:
+        automatable: Appeal type (``一级`` or ``一级/二级``) -> why a machine may close it. A first-level key
+            covers all its second levels; any type not covered goes to a person.
+        ask_for_person: Phrases of a caller asking for a person (``转人工``); they always reach a person.
+    """
+
+    automatable: dict[str, str] = MISSING
+    ask_for_person: SignalRule = MISSING
+
+
 @dataclass
 class RoutingConfig:
-    """The routing safety net: emergencies to 110/119/120, uncertain or charged appeals to a person.
+    """The triage net: emergencies to 110/119/120, uncertain, charged or non-standard appeals to a person.
 
     Attributes:
         confidence_threshold: Appeals whose calibrated appeal-type probability is below this go to human review.
-        emergency_review_threshold: Appeals the lexicon does not flag, but whose calibrated probability of
+        emergency_review_threshold: Appeals the triage layers do not flag, but whose calibrated probability of
             ``emergency_label`` is at least this, go to human review (the model suspects an emergency).
         emergency_label: The urgency label forced on emergencies.
-        emergency: Rule name -> emergency rule; a hit forces ``emergency_label`` and a transfer.
+        emergency: Rule name -> emergency rule (the lexicon layer); an unframed hit transfers.
         review: Signal name -> signal; a hit sends the appeal to human review.
+        framing: When a hit is past, hypothetical, a consultation or reported speech.
+        concepts: The danger-concept layer.
+        detector: The learned detector.
+        policy: The automation policy by work-order grade and the human hand-off.
     """
 
     confidence_threshold: float = MISSING
@@ -541,6 +744,10 @@ class RoutingConfig:
     emergency_label: str = "紧急"
     emergency: dict[str, EmergencyRule] = field(default_factory=dict)
     review: dict[str, SignalRule] = field(default_factory=dict)
+    framing: FramingConfig = MISSING
+    concepts: ConceptConfig = MISSING
+    detector: DetectorConfig = MISSING
+    policy: PolicyConfig = MISSING
 
 
 @dataclass
@@ -577,12 +784,14 @@ class BatchScoreConfig:
             input resumes; a different input or settings is an error (use another directory).
         output_format: ``parquet`` or ``csv`` for the predictions.
         examples: Routed examples printed at the end.
+        desensitize: Masking instead of the model's own (``None``: the config logged with the model).
+        routing: Routing instead of the model's own (``None``: the config logged with the model).
     """
 
     input: DataConfig = MISSING
-    desensitize: DesensitizeConfig = MISSING
+    desensitize: DesensitizeConfig | None = None
     predictor: PredictorConfig = MISSING
-    routing: RoutingConfig = MISSING
+    routing: RoutingConfig | None = None
     day: str | None = None
     chunk_rows: int = MISSING
     output_dir: str = MISSING
@@ -600,11 +809,13 @@ class ServeConfig:
         max_text_chars: Longer texts are refused with 413 (never silently truncated).
         max_batch: Most records one ``/predict_batch`` request may carry.
         max_body_bytes: Requests with a larger body are refused with 413 before they are parsed.
+        routing: Routing instead of the model's own (``None``: the config logged with the model).
+        desensitize: Masking instead of the model's own (``None``: the config logged with the model).
     """
 
     predictor: PredictorConfig = MISSING
-    routing: RoutingConfig = MISSING
-    desensitize: DesensitizeConfig = MISSING
+    routing: RoutingConfig | None = None
+    desensitize: DesensitizeConfig | None = None
     host: str = MISSING
     port: int = MISSING
     max_text_chars: int = MISSING

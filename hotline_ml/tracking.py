@@ -17,7 +17,7 @@ import logging
 import os
 import subprocess
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, is_dataclass
 from pathlib import Path
 from typing import Any
@@ -177,8 +177,9 @@ class PyfuncAdapter(mlflow.pyfunc.PythonModel):
     """An MLflow pyfunc that delegates to a toolkit object, so only this module needs to import mlflow.
 
     Args:
-        loader: ``"package.module:function"``; called with the model's artifacts (name -> local path) when the
-            model is loaded, it returns an object with ``predict_frame(frame) -> DataFrame``.
+        loader: ``"package.module:function"``; called with the model's artifacts (name -> local path), and with
+            ``model_config=`` when the model was logged with one, when the model is loaded; it returns an
+            object with ``predict_frame(frame) -> DataFrame``.
     """
 
     def __init__(self, loader: str) -> None:
@@ -186,18 +187,27 @@ class PyfuncAdapter(mlflow.pyfunc.PythonModel):
         self.impl: Any = None
 
     def load_context(self, context: Any) -> None:
-        import importlib
-
-        module, _, func = self.loader.partition(":")
-        self.impl = getattr(importlib.import_module(module), func)(dict(context.artifacts))
+        self.impl = call_loader(self.loader, context.artifacts, context.model_config)
 
     def predict(self, context: Any, model_input: pd.DataFrame, params: dict | None = None) -> pd.DataFrame:
         return self.impl.predict_frame(model_input)
 
 
+def call_loader(loader: str, artifacts: Mapping[str, str], model_config: Mapping[str, Any] | None = None) -> Any:
+    """Import ``"package.module:function"`` and call it with the artifacts (and ``model_config=`` when given)."""
+    import importlib
+
+    module, _, func = loader.partition(":")
+    fn = getattr(importlib.import_module(module), func)
+    kwargs = {"model_config": dict(model_config)} if model_config else {}
+    return fn({k: str(v) for k, v in artifacts.items()}, **kwargs)
+
+
 def log_pyfunc_model(python_model: Any, artifacts: Mapping[str, str], input_example: pd.DataFrame,
                      output_example: pd.DataFrame, registered_name: str | None = None,
-                     pip_requirements: list[str] | None = None, name: str = "model") -> tuple[str, str | None]:
+                     pip_requirements: list[str] | None = None, name: str = "model",
+                     optional_inputs: Sequence[str] = (),
+                     model_config: Mapping[str, Any] | None = None) -> tuple[str, str | None]:
     """Log a pyfunc model with signature, input example and this package's code; optionally register it.
 
     Args:
@@ -209,6 +219,8 @@ def log_pyfunc_model(python_model: Any, artifacts: Mapping[str, str], input_exam
         registered_name: Register under this name when given.
         pip_requirements: Requirements recorded with the model (inference from imports is slow and noisy).
         name: Model name within the run.
+        optional_inputs: Input columns a caller may leave out (the signature marks them not required).
+        model_config: Small settings stored in ``MLmodel`` and handed to the loader (see :class:`PyfuncAdapter`).
 
     Returns:
         ``(model_uri, version)``; version is ``None`` when not registered.
@@ -218,18 +230,98 @@ def log_pyfunc_model(python_model: Any, artifacts: Mapping[str, str], input_exam
     package_dir = Path(__file__).resolve().parent
     if isinstance(python_model, str):
         python_model = PyfuncAdapter(python_model)
+    signature = _with_optional(infer_signature(input_example, output_example), optional_inputs)
     info = mlflow.pyfunc.log_model(
         name=name,
         python_model=python_model,
         artifacts=dict(artifacts),
         code_paths=[str(package_dir)],
         input_example=input_example,
-        signature=infer_signature(input_example, output_example),
+        signature=signature,
         pip_requirements=pip_requirements,
         registered_model_name=registered_name,
+        model_config=dict(model_config) if model_config else None,
     )
     version = str(info.registered_model_version) if registered_name else None
     return info.model_uri, version
+
+
+def _with_optional(signature: Any, optional: Sequence[str]) -> Any:
+    """The signature with the ``optional`` input columns marked not required (examples cannot say so)."""
+    from mlflow.models import ModelSignature
+    from mlflow.types import ColSpec, Schema
+
+    names = signature.inputs.input_names()
+    missing = sorted(set(optional) - set(names))
+    if missing:
+        raise ValueError(f"optional_inputs {missing} are not columns of the input example ({names})")
+    inputs = Schema([ColSpec(c.type, c.name, required=c.required and c.name not in optional)
+                     for c in signature.inputs.inputs])
+    return ModelSignature(inputs=inputs, outputs=signature.outputs, params=signature.params)
+
+
+def log_predictor_model(loader: str, artifacts: Mapping[str, str], input_example: pd.DataFrame,
+                        registered_name: str | None = None, pip_requirements: list[str] | None = None,
+                        optional_inputs: Sequence[str] = ("order_id", "title", "human"),
+                        name: str = "model") -> tuple[str, str | None]:
+    """Log (and register) a model whose pyfunc is a whole predictor, computing its output example here.
+
+    The loader is called locally exactly as ``mlflow models serve`` will call it, so the signature describes
+    what the served model really returns, and a job below ``hotline_ml.predict`` need not import it. The
+    registered name and the active run id go into ``model_config``, so served predictions name their model.
+
+    Args:
+        loader: ``"package.module:function"`` returning an object with ``predict_frame`` (e.g.
+            ``hotline_ml.predict.pyfunc:load_predictor``).
+        artifacts: Name -> local path: ``checkpoint`` and the YAML written by :func:`write_predictor_configs`.
+        input_example: A few realistic input rows (``text`` and the optional columns).
+        registered_name: Register under this name when given.
+        pip_requirements: Requirements recorded with the model.
+        optional_inputs: Input columns a caller may leave out.
+        name: Model name within the run.
+
+    Returns:
+        ``(model_uri, version)``; version is ``None`` when not registered.
+    """
+    run = mlflow.active_run()
+    model_config = {"model_name": registered_name, "run_id": run.info.run_id if run else None}
+    impl = call_loader(loader, artifacts, model_config)
+    output = impl.predict_frame(input_example)
+    return log_pyfunc_model(loader, artifacts, input_example, output, registered_name, pip_requirements, name,
+                            [c for c in optional_inputs if c in input_example.columns], model_config)
+
+
+#: Fields of the masking config that never leave the process (the salt comes from the environment).
+SECRET_FIELDS = ("salt",)
+
+
+def write_predictor_configs(directory: str | Path, **configs: Any) -> dict[str, str]:
+    """Write dataclass configs as YAML artifacts a logged predictor reads back (``routing.yaml``, ...).
+
+    Keys keep the dataclass and config order (the order of emergency rules decides the order of the lines in
+    ``transfer_to``), so the file is deterministic without being sorted; secret fields are left out.
+
+    Args:
+        directory: Where to write (created if needed).
+        **configs: Artifact name -> dataclass instance, e.g. ``routing=cfg.routing, desensitize=cfg.desensitize``.
+
+    Returns:
+        Artifact name -> path of the YAML file (pass it on as ``artifacts``).
+    """
+    import yaml
+    from omegaconf import OmegaConf
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    out = {}
+    for key, value in configs.items():
+        # through OmegaConf, so enums are written by name and read back by the same structured schema
+        data = OmegaConf.to_container(OmegaConf.structured(value), enum_to_str=True)
+        data = {k: v for k, v in data.items() if k not in SECRET_FIELDS}
+        path = directory / f"{key}.yaml"
+        path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        out[key] = str(path)
+    return out
 
 
 def set_alias(name: str, alias: str, version: str) -> None:
@@ -260,8 +352,11 @@ def run_metrics(run_id: str) -> dict[str, float]:
     return dict(MlflowClient().get_run(run_id).data.metrics)
 
 
-def load_pyfunc(model_uri: str) -> Any:
-    """Load a logged model (``models:/name@alias``, ``runs:/id/model`` or a local path)."""
+def load_pyfunc(model_uri: str, tracking_uri: str | None = None) -> Any:
+    """Load a logged model (``models:/name@alias``, ``runs:/id/model`` or a local path), as ``mlflow models
+    serve`` and ``spark_udf`` do; ``tracking_uri`` ``None`` keeps MLflow's current one."""
+    if tracking_uri:
+        mlflow.set_tracking_uri(tracking_uri)
     return mlflow.pyfunc.load_model(model_uri)
 
 
@@ -278,9 +373,9 @@ class ResolvedModel:
     Attributes:
         local_dir: The MLflow model directory (holds ``MLmodel``).
         artifacts: Pyfunc artifact name -> local path (e.g. ``checkpoint`` -> the HF checkpoint directory).
-        name: Registered model name (``None`` unless resolved from the registry).
+        name: Registered model name (from the registry, else the name the model was logged to register under).
         version: Registered version (``None`` unless resolved from the registry).
-        run_id: Run that logged the model (``None`` for a bare local directory).
+        run_id: Run that logged the model (from the registry or the URI, else from ``MLmodel``).
     """
 
     local_dir: Path
@@ -325,7 +420,23 @@ def resolve_model(uri: str, dst: str | Path, tracking_uri: str | None = None) ->
         local = download_artifacts(uri, dst)
     else:
         local = Path(uri)
-    return ResolvedModel(local, pyfunc_artifacts(local), name, version, run_id)
+    spec = _mlmodel(local)
+    if not uri.startswith("models:/"):  # a run or a copied directory: the name it was registered under, if any
+        name = (_pyfunc_flavor(spec).get("config") or {}).get("model_name")  # MLmodel keeps model_config there
+    return ResolvedModel(local, pyfunc_artifacts(local), name, version, run_id or spec.get("run_id"))
+
+
+def _mlmodel(model_dir: Path) -> dict[str, Any]:
+    import yaml
+
+    mlmodel = Path(model_dir) / "MLmodel"
+    if not mlmodel.is_file():
+        raise ValueError(f"{model_dir}: not an MLflow model directory (no MLmodel file)")
+    return yaml.safe_load(mlmodel.read_text(encoding="utf-8"))
+
+
+def _pyfunc_flavor(spec: Mapping[str, Any]) -> dict[str, Any]:
+    return spec.get("flavors", {}).get("python_function", {}) or {}
 
 
 def pyfunc_artifacts(model_dir: str | Path) -> dict[str, Path]:
@@ -334,12 +445,6 @@ def pyfunc_artifacts(model_dir: str | Path) -> dict[str, Path]:
     Raises:
         ValueError: ``model_dir`` holds no ``MLmodel`` file.
     """
-    import yaml
-
     model_dir = Path(model_dir)
-    mlmodel = model_dir / "MLmodel"
-    if not mlmodel.is_file():
-        raise ValueError(f"{model_dir}: not an MLflow model directory (no MLmodel file)")
-    spec = yaml.safe_load(mlmodel.read_text(encoding="utf-8"))
-    artifacts = spec.get("flavors", {}).get("python_function", {}).get("artifacts", {}) or {}
+    artifacts = _pyfunc_flavor(_mlmodel(model_dir)).get("artifacts", {}) or {}
     return {name: model_dir / entry["path"] for name, entry in artifacts.items()}

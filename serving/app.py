@@ -19,7 +19,7 @@ register_configs()
 @hydra.main(version_base="1.3", config_path="../conf", config_name="serve")
 def main(dcfg: DictConfig) -> None:
     cfg: ServeConfig = OmegaConf.to_object(dcfg)
-    app = create_app(lambda: Predictor.load(cfg.predictor, cfg.routing, cfg.desensitize),
+    app = create_app(lambda: Predictor.from_config(cfg.predictor, cfg.routing, cfg.desensitize),
                      Limits(cfg.max_text_chars, cfg.max_batch, cfg.max_body_bytes))
     uvicorn.run(app, host=cfg.host, port=cfg.port)
 

@@ -20,7 +20,7 @@ register_configs()
 @hydra.main(version_base="1.3", config_path="../conf", config_name="batch_score")
 def main(dcfg: DictConfig) -> None:
     cfg: BatchScoreConfig = OmegaConf.to_object(dcfg)
-    predictor = Predictor.load(cfg.predictor, cfg.routing, cfg.desensitize)
+    predictor = Predictor.from_config(cfg.predictor, cfg.routing, cfg.desensitize)
     result = score_file(cfg, predictor)
     print(result.summary())
     for ex in result.examples:

@@ -68,3 +68,43 @@ def test_pyfunc_model_registers_aliases_and_reloads(cfg: TrackingConfig) -> None
     assert tracking.alias_version("no-such-model", "champion") is None
     model = tracking.load_pyfunc("models:/test-model@candidate")
     assert model.predict(example)["n"].tolist() == [5.0, 4.0]
+
+
+class _Counter:
+    """A stand-in predictor: what ``log_predictor_model`` loads and serves."""
+
+    def __init__(self, artifacts: dict[str, str], model_config: dict) -> None:
+        self.prefix = Path(artifacts["prefix"]).read_text(encoding="utf-8")
+        self.config = model_config
+
+    def predict_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
+        return pd.DataFrame({"label": [self.prefix + t for t in frame["text"]], "tags": [["a", "b"]] * len(frame),
+                             "model_name": self.config["model_name"], "run_id": self.config["run_id"]})
+
+
+def load_counter(artifacts: dict[str, str], model_config: dict | None = None) -> _Counter:
+    return _Counter(artifacts, model_config or {})
+
+
+def test_predictor_model_is_served_by_its_loader_with_name_and_run(cfg: TrackingConfig, tmp_path: Path) -> None:
+    (tmp_path / "prefix.txt").write_text("p:", encoding="utf-8")
+    example = pd.DataFrame({"text": ["小区停水了"], "title": ["停水"]})
+    with tracking.start_run(cfg, run_name="p") as run_id:
+        _, version = tracking.log_predictor_model("tests.test_tracking:load_counter",
+                                                  {"prefix": str(tmp_path / "prefix.txt")}, example,
+                                                  registered_name="test-predictor")
+    model = tracking.load_pyfunc(f"models:/test-predictor/{version}")
+    out = model.predict(pd.DataFrame({"text": ["路灯不亮"]}))  # title is optional
+    assert out["label"].tolist() == ["p:路灯不亮"] and out["tags"].tolist() == [["a", "b"]]
+    assert out["model_name"].tolist() == ["test-predictor"] and out["run_id"].tolist() == [run_id]
+    inputs = {c.name: c.required for c in model.metadata.get_input_schema().inputs}
+    assert inputs == {"text": True, "title": False}
+    assert repr(model.metadata.get_output_schema().input_types_dict()["tags"]) == "Array(string)"
+
+
+def test_config_artifacts_leave_out_the_salt(tmp_path: Path) -> None:
+    from hotline_ml.config import DesensitizeConfig
+
+    files = tracking.write_predictor_configs(tmp_path, desensitize=DesensitizeConfig(salt="secret-salt"))
+    text = Path(files["desensitize"]).read_text(encoding="utf-8")
+    assert "secret-salt" not in text and "salt" not in text and "phone" in text

@@ -1,8 +1,8 @@
-"""Honest evaluation of one trained model on the held-out test split, with the baseline beside it.
+"""Honest evaluation of one trained model (any family) on the held-out test split.
 
 Per task: temperature fitted on validation; on test: accuracy, macro-/weighted-F1, per-class precision/recall/F1,
 confusion matrix, ECE before/after calibration, the human hand-off coverage table, and for urgency the recall
-of 紧急. Metric names: ``test_<task>_<metric>``, ``baseline_test_<task>_<metric>``.
+of 紧急. Metric names: ``test_<task>_<metric>`` (``hotline_ml.classify.compete`` adds ``/<family>``).
 """
 
 from __future__ import annotations
@@ -65,15 +65,6 @@ def evaluate_model(labels: dict[str, list[str]], val_logits: dict[str, np.ndarra
     return ev
 
 
-def evaluate_baseline(labels: dict[str, list[str]], probs: dict[str, np.ndarray], test_y: dict[str, np.ndarray],
-                      cfg: ClassifierConfig) -> Evaluation:
-    """The same test metrics for the baseline's probabilities, prefixed ``baseline_``."""
-    ev = Evaluation()
-    for task, names in labels.items():
-        _score(ev, f"baseline_test_{task}", test_y[task], probs[task], names, cfg)
-    return ev
-
-
 def _score(ev: Evaluation, prefix: str, y: np.ndarray, probs: np.ndarray, names: list[str],
            cfg: ClassifierConfig) -> None:
     pred = probs.argmax(axis=1)
@@ -86,11 +77,11 @@ def _score(ev: Evaluation, prefix: str, y: np.ndarray, probs: np.ndarray, names:
 
 
 def markdown_report(ev: Evaluation, labels: dict[str, list[str]], title: str) -> str:
-    """A short report: BERT vs baseline per task, calibration, and the hand-off coverage table."""
+    """A short report: metrics per task, calibration, and the hand-off coverage table."""
     lines = [f"# {title}", "", "| task | model | accuracy | macro-F1 | weighted-F1 | 紧急 recall |",
              "|---|---|---|---|---|---|"]
     for task in labels:
-        for name, prefix in (("BERT", "test"), ("TF-IDF + LR baseline", "baseline_test")):
+        for name, prefix in (("model", "test"),):
             m = ev.metrics
             rec = m.get(f"{prefix}_{task}_emergency_recall")
             lines.append(f"| {task} | {name} | {m[f'{prefix}_{task}_accuracy']:.4f} | "

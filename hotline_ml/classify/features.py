@@ -86,13 +86,24 @@ def label_order(taxonomy: dict[str, list[str]], urgency_levels: Sequence[str]) -
     }
 
 
+#: Between title and text when titles are read (``title。text``; ``。text`` for an order without a title), so
+#: a model can split them again (the first ``TITLE_SEP``).
+TITLE_SEP = "。"
+
+
 def model_texts(frame: pd.DataFrame, use_title: bool) -> list[str]:
-    """What the model reads: the text, optionally preceded by the title."""
-    texts = frame["text"].fillna("")
-    if use_title and "title" in frame:
-        titles = frame["title"].fillna("")
-        texts = (titles + "。" + texts).where(titles != "", texts)
-    return texts.tolist()
+    """What the model reads: the text, optionally preceded by the title and :data:`TITLE_SEP`."""
+    texts = frame["text"].fillna("").astype(str)
+    if not use_title:
+        return texts.tolist()
+    titles = frame["title"].fillna("").astype(str) if "title" in frame else pd.Series("", index=frame.index)
+    return (titles.str.replace(TITLE_SEP, "，", regex=False) + TITLE_SEP + texts).tolist()
+
+
+def split_title(text: str) -> tuple[str, str]:
+    """``(title, text)`` of a :func:`model_texts` string read with titles."""
+    title, _, body = text.partition(TITLE_SEP)
+    return title, body
 
 
 def encode_dataset(frame: pd.DataFrame, tokenizer: PreTrainedTokenizerBase, labels: LabelSpace,

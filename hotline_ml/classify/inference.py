@@ -8,7 +8,7 @@ Batches are sorted by length and padded per batch; inference runs under ``torch.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -51,12 +51,17 @@ class AppealClassifier:
         """Calibration temperature per task (1.0 = uncalibrated)."""
         return dict(getattr(self.model.config, "temperatures", None) or {t: 1.0 for t in self.model.tasks})
 
+    def set_temperatures(self, temperatures: dict[str, float]) -> None:
+        """Calibration temperatures per task, stored in the model config (saved with the weights)."""
+        self.model.config.temperatures = dict(temperatures)
+
     def save(self, directory: str | Path) -> Path:
         """Write the checkpoint (safetensors) and settings to ``directory``."""
         directory = Path(directory)
         self.model.save_pretrained(directory)
         self.tokenizer.save_pretrained(directory)
         (directory / SETTINGS_FILE).write_text(json.dumps(asdict(self.settings), indent=2), encoding="utf-8")
+        (directory / "family.json").write_text(json.dumps({"family": "bert"}, indent=2), encoding="utf-8")
         return directory
 
     @classmethod
@@ -67,6 +72,21 @@ class AppealClassifier:
         model = HotlineBertClassifier.from_pretrained(directory, local_files_only=True)
         tokenizer = AutoTokenizer.from_pretrained(directory, local_files_only=True)
         return cls(model, tokenizer, settings)
+
+    def with_batch_size(self, batch_size: int) -> AppealClassifier:
+        """The same model with another inference batch size."""
+        return AppealClassifier(self.model, self.tokenizer, replace(self.settings, batch_size=batch_size))
+
+    def quantized_int8(self) -> AppealClassifier:
+        """A copy whose ``nn.Linear`` layers run in int8 (dynamic quantization, CPU only)."""
+        import copy
+        import warnings
+
+        with warnings.catch_warnings():  # torch marks the eager quantization API deprecated in favour of torchao
+            warnings.simplefilter("ignore")
+            model = torch.ao.quantization.quantize_dynamic(copy.deepcopy(self.model), {torch.nn.Linear},
+                                                           dtype=torch.qint8)
+        return AppealClassifier(model, self.tokenizer, self.settings)
 
     def logits(self, texts: list[str]) -> dict[str, np.ndarray]:
         """Raw logits per task, ``(len(texts), n_labels)``, in input order."""

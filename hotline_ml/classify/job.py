@@ -1,67 +1,57 @@
-"""The classifier job: prepared data -> fine-tune -> calibrate -> evaluate with baseline -> MLflow -> registry.
+"""The classifier job: prepared data -> every model family trained, calibrated and evaluated on the same rows
+-> the best on validation registered -> MLflow.
 
 Called by ``training/train_classifier.py`` inside an open MLflow run; everything it logs goes through
-``hotline_ml.tracking``.
+``hotline_ml.tracking``. With ``classifier.cv_folds > 1`` (small data such as TipDM) it cross-validates
+instead: every family per fold, the family chosen per fold on its inner validation split, mean and spread.
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
-import shutil
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from hotline_ml import tracking
-from hotline_ml.classify.baseline import TfidfBaseline
-from hotline_ml.classify.evaluate import Evaluation, evaluate_baseline, evaluate_model, markdown_report
-from hotline_ml.classify.features import (
-    LabelSpace,
-    encode_dataset,
-    label_column,
-    label_order,
-    model_texts,
-    subsample,
-    task_values,
-)
-from hotline_ml.classify.inference import AppealClassifier, InferenceSettings
-from hotline_ml.classify.model import class_weights, load_for_finetuning
-from hotline_ml.classify.tokenizer import load_tokenizer
-from hotline_ml.classify.train import fine_tune
-from hotline_ml.config import PrepareDataConfig, TrainClassifierConfig
+from hotline_ml.classify.compete import Competition, compete
+from hotline_ml.classify.evaluate import markdown_report
+from hotline_ml.classify.features import model_texts, subsample, task_values
+from hotline_ml.classify.inference import InferenceSettings
+from hotline_ml.classify.linear import LinearClassifier
+from hotline_ml.config import Family, PrepareDataConfig, TrainClassifierConfig
+from hotline_ml.data.label_tree import label_descriptions
 from hotline_ml.data.prepare import prepare_data
 
 log = logging.getLogger(__name__)
-LOADER = "hotline_ml.classify.inference:load_from_artifacts"
+# the registered model is the whole predictor (mask -> model -> route -> trace), named here, not imported
+LOADER = "hotline_ml.predict.pyfunc:load_predictor"
 
 
 @dataclass
 class ClassifierResult:
-    """What the job produced: metrics, the saved checkpoint, and the registry outcome."""
+    """What the job produced: metrics, the saved model, the winning family and the registry outcome."""
 
     metrics: dict[str, float]
     checkpoint: Path | None
     model_version: str | None
     promoted: bool
     report: str
+    family: str | None = None
 
     def summary(self) -> str:
         lines = [self.report]
         if self.model_version:
-            lines.append(f"registered version {self.model_version}" + (" -> champion" if self.promoted else ""))
+            lines.append(f"registered {self.family} as version {self.model_version}"
+                         + (" -> champion" if self.promoted else ""))
         return "\n".join(lines)
-
-
-@dataclass
-class _Fitted:
-    evaluation: Evaluation
-    classifier: AppealClassifier
-    labels: LabelSpace
 
 
 def run_classifier_job(cfg: TrainClassifierConfig) -> ClassifierResult:
@@ -75,8 +65,7 @@ def run_classifier_job(cfg: TrainClassifierConfig) -> ClassifierResult:
     if cfg.classifier.cv_folds > 1:
         return _cross_validate(cfg, pd.concat(frames.values(), ignore_index=True), out)
     c = cfg.classifier
-    primary = task_values(frames["train"], c.primary_task)
-    train = subsample(frames["train"], c.max_train_samples, primary, cfg.seed)
+    train = frames["train"]
     # evaluation subsets depend on the split's seed only, so models trained with other seeds or settings are
     # compared on the same test set (promotion requires it)
     val = subsample(frames["validation"], c.max_eval_samples, task_values(frames["validation"], c.primary_task),
@@ -84,56 +73,55 @@ def run_classifier_job(cfg: TrainClassifierConfig) -> ClassifierResult:
     test = subsample(frames["test"], c.max_eval_samples, task_values(frames["test"], c.primary_task), cfg.split.seed)
     tracking.set_tags({"data_digest": prepared.digest, "test_digest": test_digest(test)})
     tracking.log_metrics({"data_train_rows": len(train), "data_validation_rows": len(val), "data_test_rows": len(test)})
-    fitted = _train_and_evaluate(cfg, train, val, test, out / "trainer", with_figures=True)
-    ev = fitted.evaluation
-    checkpoint = fitted.classifier.save(out / "model")
-    report = markdown_report(ev, fitted.labels.tasks, f"{cfg.model.name} on {cfg.data.name}")
-    _log_evaluation(ev, report, fitted.labels)
-    version, promoted = _register(cfg, fitted, checkpoint, test, ev.metrics)
-    return ClassifierResult(ev.metrics, checkpoint, version, promoted, report)
+    comp = compete(cfg, train, val, test, out, with_figures=True, log_fn=tracking.log_metrics)
+    for family, model in comp.models.items():  # every family stays loadable for comparison and review
+        model.save(out / "families" / family)
+    checkpoint = comp.model.save(out / "model")
+    report = family_report(comp, f"{cfg.model.name} / linear / ensemble on {cfg.data.name}", c.primary_task)
+    _log_competition(comp, report)
+    version, promoted = _register(cfg, comp, checkpoint, test, comp.metrics)
+    return ClassifierResult(comp.metrics, checkpoint, version, promoted, report, comp.winner)
 
 
-def _train_and_evaluate(cfg: TrainClassifierConfig, train: pd.DataFrame, val: pd.DataFrame, test: pd.DataFrame,
-                        trainer_dir: Path, with_figures: bool, step_offset: int = 0) -> _Fitted:
-    c = cfg.classifier
-    labels = LabelSpace.from_training_data(train, c.tasks, label_order(cfg.data.taxonomy, cfg.data.urgency_levels))
-    tokenizer = load_tokenizer(cfg.model.pretrained)
-    sets = {name: encode_dataset(f, tokenizer, labels, cfg.model.max_length, c.use_title)
-            for name, f in (("train", train), ("validation", val), ("test", test))}
-    ids = {t: np.array(sets["train"][label_column(t)]) for t in labels.tasks}
-    model = load_for_finetuning(cfg.model.pretrained, tokenizer, labels,
-                                class_weights(labels, {t: list(v) for t, v in ids.items()}, c.class_weighting),
-                                pooling=cfg.model.pooling)
-
-    def log_fn(metrics, step):
-        tracking.log_metrics(metrics, step=step + step_offset)
-
-    trainer = fine_tune(model, tokenizer, sets["train"], sets["validation"], cfg.trainer, str(trainer_dir),
-                        cfg.seed, c.primary_task, c.early_stopping_patience, log_fn)
-    shutil.rmtree(trainer_dir, ignore_errors=True)  # intermediate checkpoints; the best model is in memory
-    # Evaluate through the serving path, which keeps input order. Trainer.predict does not when batches are
-    # length-grouped: transformers 5 then gives the eval dataloader a seeded random LengthGroupedSampler.
-    classifier = AppealClassifier(trainer.model, tokenizer,
-                                  InferenceSettings(max_length=cfg.model.max_length, use_title=c.use_title))
-    val_y = {t: np.array(sets["validation"][label_column(t)]) for t in labels.tasks}
-    test_y = {t: np.array(sets["test"][label_column(t)]) for t in labels.tasks}
-    ev = evaluate_model(labels.tasks, classifier.logits(model_texts(val, c.use_title)), val_y,
-                        classifier.logits(model_texts(test, c.use_title)), test_y, c, with_figures)
-    trainer.model.config.temperatures = ev.temperatures
-    baseline = TfidfBaseline(c.baseline, labels).fit(model_texts(train, c.use_title), ids)
-    ev.merge(evaluate_baseline(labels.tasks, baseline.predict_proba(model_texts(test, c.use_title)), test_y, c))
-    return _Fitted(ev, classifier, labels)
+def family_report(comp: Competition, title: str, primary_task: str) -> str:
+    """Every family side by side, the winner and why, then the winner's calibration and hand-off tables."""
+    lines = [f"# {title}", "", f"Registered family: **{comp.winner}** (best validation {primary_task} macro-F1: "
+             + ", ".join(f"{n} {s:.4f}" for n, s in comp.validation_scores.items()) + ").", "",
+             "| task | family | accuracy | macro-F1 | weighted-F1 | 紧急 recall |", "|---|---|---|---|---|---|"]
+    for task in comp.labels.tasks:
+        for name, ev in comp.evaluations.items():
+            m = ev.metrics
+            rec = m.get(f"test_{task}_emergency_recall")
+            lines.append(f"| {task} | {name}{' (registered)' if name == comp.winner else ''} | "
+                         f"{m[f'test_{task}_accuracy']:.4f} | {m[f'test_{task}_macro_f1']:.4f} | "
+                         f"{m[f'test_{task}_weighted_f1']:.4f} | {'' if rec is None else f'{rec:.3f}'} |")
+    if "ensemble" in comp.models:
+        weights = comp.models["ensemble"].weights
+        lines += ["", "Ensemble weight of the BERT per task (validation log-loss): "
+                  + ", ".join(f"{t} {w:.2f}" for t, w in weights.items())]
+    winner = markdown_report(comp.evaluation, comp.labels.tasks, f"The registered family: {comp.winner}")
+    return "\n".join(lines) + "\n\n" + _winner_sections(winner)
 
 
-def _log_evaluation(ev: Evaluation, report: str, labels: LabelSpace) -> None:
-    tracking.log_metrics(ev.metrics)
-    for name, table in ev.tables.items():
+def _winner_sections(report: str) -> str:
+    """The calibration and hand-off sections of the winner's own report (its first table repeats the above)."""
+    at = report.find("## Calibration")
+    return report[at:] if at >= 0 else report
+
+
+def _log_competition(comp: Competition, report: str) -> None:
+    tracking.log_metrics(comp.metrics)
+    tracking.set_tags({"family": comp.winner})
+    for family, ev in comp.evaluations.items():
+        for name, table in ev.tables.items():
+            tracking.log_table(table, f"reports/{family}/{name}")
+        for name, fig in ev.figures.items():
+            tracking.log_figure(fig, f"plots/{family}/{name}")
+            plt.close(fig)
+    for name, table in comp.evaluation.tables.items():  # the registered family's tables at the usual place
         tracking.log_table(table, f"reports/{name}")
-    for name, fig in ev.figures.items():
-        tracking.log_figure(fig, f"plots/{name}")
-        plt.close(fig)
     tracking.log_text(report, "reports/report.md")
-    tracking.log_dict(labels.tasks, "model_labels.json")
+    tracking.log_dict(comp.labels.tasks, "model_labels.json")
 
 
 def test_digest(test: pd.DataFrame) -> str:
@@ -142,13 +130,15 @@ def test_digest(test: pd.DataFrame) -> str:
     return hashlib.sha256(pd.util.hash_pandas_object(cols, index=False).to_numpy().tobytes()).hexdigest()[:16]
 
 
-def _register(cfg: TrainClassifierConfig, fitted: _Fitted, checkpoint: Path, test: pd.DataFrame,
+def _register(cfg: TrainClassifierConfig, fitted: Competition, checkpoint: Path, test: pd.DataFrame,
               metrics: dict[str, float]) -> tuple[str, bool]:
-    example = test[["text", "title"]].head(3).reset_index(drop=True)
-    _, version = tracking.log_pyfunc_model(
-        LOADER, {"checkpoint": str(checkpoint)}, example, fitted.classifier.predict_frame(example),
-        registered_name=cfg.registry.model_name, pip_requirements=_requirements(),
-    )
+    example = test[["order_id", "text", "title"]].head(3).reset_index(drop=True).assign(human=False)
+    # routing and masking travel with the model, so every serving path answers as the job's config says
+    configs = tracking.write_predictor_configs(checkpoint.parent / "predictor_config", routing=cfg.routing,
+                                               desensitize=cfg.desensitize)
+    _, version = tracking.log_predictor_model(LOADER, {"checkpoint": str(checkpoint), **configs}, example,
+                                              registered_name=cfg.registry.model_name,
+                                              pip_requirements=_requirements())
     name = cfg.registry.model_name
     tracking.set_alias(name, "candidate", version)
     promoted, reason = _should_promote(cfg, metrics, test_digest(test))
@@ -185,34 +175,81 @@ def _requirements() -> list[str]:
 
 
 def _cross_validate(cfg: TrainClassifierConfig, frame: pd.DataFrame, out: Path) -> ClassifierResult:
-    """Stratified k-fold over all labelled rows (small data): mean and spread of BERT and baseline metrics."""
+    """Stratified k-fold over all labelled rows (small data): every family per fold, the family chosen on the
+    fold's inner validation split; mean and spread of each family and of the chosen one."""
     c = cfg.classifier
     y = task_values(frame, c.primary_task)
     frame, y = frame[y.notna()].reset_index(drop=True), y[y.notna()].reset_index(drop=True)
     folds = StratifiedKFold(n_splits=c.cv_folds, shuffle=True, random_state=cfg.seed)
-    per_fold = []
+    per_fold, chosen, fold_models = [], [], []
     for k, (train_idx, test_idx) in enumerate(folds.split(frame, y)):
-        # an inner validation split of the training folds drives early stopping and calibration
+        # an inner validation split of the training folds drives early stopping, calibration and the choice
         inner = StratifiedKFold(n_splits=max(2, c.cv_folds - 1), shuffle=True, random_state=cfg.seed + k)
         fit_idx, val_idx = next(inner.split(train_idx, y.iloc[train_idx]))
-        fitted = _train_and_evaluate(cfg, frame.iloc[train_idx[fit_idx]], frame.iloc[train_idx[val_idx]],
-                                     frame.iloc[test_idx], out / f"trainer_fold{k}", with_figures=False,
-                                     step_offset=k * 100_000)
-        per_fold.append(fitted.evaluation.metrics)
-        tracking.log_metrics({f"cv_{m}": v for m, v in fitted.evaluation.metrics.items()}, step=k)
-        log.info("fold %d/%d: %s macro-F1 BERT %.4f, baseline %.4f", k + 1, c.cv_folds, c.primary_task,
-                 fitted.evaluation.metrics[f"test_{c.primary_task}_macro_f1"],
-                 fitted.evaluation.metrics[f"baseline_test_{c.primary_task}_macro_f1"])
+
+        def fold_log(metrics, step, k=k):
+            tracking.log_metrics(metrics, step=step + k * 100_000)
+
+        comp = compete(cfg, frame.iloc[train_idx[fit_idx]], frame.iloc[train_idx[val_idx]], frame.iloc[test_idx],
+                       out / f"fold{k}", with_figures=False, log_fn=fold_log)
+        per_fold.append(comp.metrics)
+        chosen.append(comp.winner)
+        fold_models.append(comp)
+        tracking.log_metrics({f"cv_{m}": v for m, v in comp.metrics.items()}, step=k)
+        key = f"test_{c.primary_task}_macro_f1"
+        log.info("fold %d/%d: %s; chosen %s", k + 1, c.cv_folds,
+                 ", ".join(f"{n} {comp.metrics[f'{key}/{n}']:.4f}" for n in comp.models), comp.winner)
     table = pd.DataFrame(per_fold)
-    metrics = {**{f"{m}": float(v) for m, v in table.mean().items()},
+    metrics = {**{m: float(v) for m, v in table.mean().items()},
                **{f"{m}_std": float(v) for m, v in table.std(ddof=1).items()}}
     tracking.log_metrics(metrics)
-    tracking.log_table(table.assign(fold=range(len(table))), "reports/cv_folds.csv")
-    key = f"{c.primary_task}_macro_f1"
-    report = (f"# {cfg.model.name} on {cfg.data.name}: {c.cv_folds}-fold CV\n\n"
-              f"| model | {key} mean | std |\n|---|---|---|\n"
-              f"| BERT | {metrics['test_' + key]:.4f} | {metrics['test_' + key + '_std']:.4f} |\n"
-              f"| TF-IDF + LR baseline | {metrics['baseline_test_' + key]:.4f} | "
-              f"{metrics['baseline_test_' + key + '_std']:.4f} |\n")
+    tracking.log_table(table.assign(fold=range(len(table)), chosen=chosen), "reports/cv_folds.csv")
+    key = f"test_{c.primary_task}_macro_f1"
+    families = [n for n in ("bert", "linear", "ensemble") if f"{key}/{n}" in metrics]
+    rows = [f"| {n} | {metrics[f'{key}/{n}']:.4f} | {metrics[f'{key}/{n}_std']:.4f} |" for n in families]
+    report = (f"# {cfg.model.name} / linear / ensemble on {cfg.data.name}: {c.cv_folds}-fold CV\n\n"
+              f"| family | {c.primary_task} macro-F1 mean | std |\n|---|---|---|\n" + "\n".join(rows) + "\n"
+              f"| chosen per fold on validation ({dict(Counter(chosen))}) | {metrics[key]:.4f} | "
+              f"{metrics[key + '_std']:.4f} |\n")
+    best = max(families, key=lambda n: (metrics[f"{key}/{n}"], -families.index(n)))
+    report += f"\nBest family by mean CV {c.primary_task} macro-F1: **{best}**.\n"
+    checkpoint = None
+    if c.final_fit:
+        checkpoint = _final_fit(cfg, frame, best, fold_models, out / "champion")
+        report += f"\nFinal {best} model trained on all {len(frame)} labelled rows: `{checkpoint}`.\n"
+        tracking.log_artifact(checkpoint, "final_model")
+    tracking.set_tags({"family": best})
     tracking.log_text(report, "reports/report.md")
-    return ClassifierResult(metrics, None, None, False, report)
+    return ClassifierResult(metrics, checkpoint, None, False, report, best)
+
+
+def _final_fit(cfg: TrainClassifierConfig, frame: pd.DataFrame, family: str, folds: list[Competition],
+               directory: Path) -> Path:
+    """The CV's best family trained on every labelled row, servable from ``directory``.
+
+    The linear family reuses what the folds chose: the most frequent ``C`` and the median temperature per
+    task (fitted on each fold's validation rows), so no row is held back. A BERT or the ensemble needs
+    validation rows for early stopping and its weights: a stratified ``classifier.final_val_frac`` slice.
+    """
+    c = cfg.classifier
+    if family == "linear":
+        labels = folds[0].labels
+        lin = copy.deepcopy(c.linear)
+        chosen = Counter((f.models["linear"].info["C"], f.models["linear"].info["tree_weight"]) for f in folds)
+        (lin.C_grid, weight), = [([c], w) for (c, w), _ in chosen.most_common(1)]
+        lin.label_tree_weights = [weight] if weight else []
+        lin.max_train_samples = None
+        texts = model_texts(frame, c.use_title)
+        ids = {t: labels.encode(frame, t) for t in labels.tasks}
+        model = LinearClassifier.fit(lin, labels.tasks, InferenceSettings(cfg.model.max_length, c.use_title),
+                                     texts, ids, texts, ids, c.primary_task, cfg.seed, label_descriptions(cfg.data))
+        model.set_temperatures({t: float(np.median([f.evaluations["linear"].temperatures[t] for f in folds]))
+                                for t in labels.tasks})
+        return model.save(directory)
+    y = task_values(frame, c.primary_task)
+    fit, val = train_test_split(frame, test_size=c.final_val_frac, stratify=y, random_state=cfg.seed)
+    final = copy.deepcopy(cfg)
+    final.classifier.families = [Family(f) for f in (["bert", "linear", "ensemble"] if family == "ensemble"
+                                                     else [family])]
+    comp = compete(final, fit, val, val, directory.parent / "final", with_figures=False)
+    return comp.models[family].save(directory)

@@ -17,6 +17,7 @@ never silently mixed in.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -36,18 +37,22 @@ from hotline_ml.config import BatchScoreConfig
 from hotline_ml.data.io import LINE, ROW, RawTable, estimate_records, iter_raw
 from hotline_ml.data.prepare import desensitize_orders
 from hotline_ml.data.schema import REJECT_COLUMNS, ValidatedOrders, validate
-from hotline_ml.predict.classifier import PREDICTION_COLUMNS, Predictor
-from hotline_ml.routing import RoutingEvaluation, routing_tallies
+from hotline_ml.predict.classifier import FLOAT_COLUMNS, LIST_COLUMNS, PREDICTION_COLUMNS, Predictor
+from hotline_ml.triage import RoutingEvaluation, routing_tallies
 from hotline_ml.types import LoadReport
 
 log = logging.getLogger(__name__)
 
-_TEXT = pa.string()
-#: Arrow schema of the predictions (fixed, so parts with all-missing columns still concatenate).
-PREDICTION_SCHEMA = pa.schema([
-    (c, pa.float64() if c.endswith("_score") else pa.timestamp("us", tz="UTC") if c == "predicted_at" else _TEXT)
-    for c in PREDICTION_COLUMNS
-])
+_TYPES = {
+    **dict.fromkeys(FLOAT_COLUMNS, pa.float64()),
+    "appeal_type_top3": pa.list_(pa.struct([("label", pa.string()), ("score", pa.float64())])),
+    "transfer_to": pa.list_(pa.string()),
+    "route_reasons": pa.list_(pa.string()),
+    "predicted_at": pa.timestamp("us", tz="UTC"),
+}
+#: Arrow schema of the predictions (fixed, so parts with all-missing columns still concatenate): lists and
+#: structs typed as such; every other column is a string.
+PREDICTION_SCHEMA = pa.schema([(c, _TYPES.get(c, pa.string())) for c in PREDICTION_COLUMNS])
 
 
 @dataclass
@@ -142,7 +147,7 @@ def fingerprint(cfg: BatchScoreConfig, predictor: Predictor) -> dict:
     info = predictor.info
     return {"input": str(path), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "chunk_rows": cfg.chunk_rows,
             "day": cfg.day, "columns": dict(cfg.input.columns), "model": info.source, "version": info.version,
-            "run_id": info.run_id}
+            "run_id": info.run_id, "schema": hashlib.sha256(str(PREDICTION_SCHEMA).encode()).hexdigest()[:12]}
 
 
 def score_file(cfg: BatchScoreConfig, predictor: Predictor, progress: bool = True,
@@ -284,8 +289,8 @@ def _collect_examples(orders: pd.DataFrame, predictions: pd.DataFrame, examples:
             examples[str(route)].append({
                 "order_id": str(p["order_id"]), "text": str(orders.at[i, "text"])[:80],
                 "appeal_type": f"{p['appeal_type']} ({p['appeal_type_score']:.2f})", "urgency": str(p["urgency"]),
-                "route": str(route) + (f" -> {p['transfer_to']}" if p["transfer_to"] else ""),
-                "reasons": ", ".join(json.loads(p["route_reasons"])),
+                "route": str(route) + (f" -> {'/'.join(p['transfer_to'])}" if len(p["transfer_to"]) else ""),
+                "reasons": ", ".join(p["route_reasons"]),
             })
 
 
@@ -300,7 +305,7 @@ def _assemble(out: Path, chunks: list[int], fmt: str) -> dict[str, str]:
     else:
         pd.DataFrame(columns=list(PREDICTION_COLUMNS)).to_csv(tmp, index=False, encoding="utf-8-sig")
         for table in _tables(out, chunks):
-            table.to_pandas().to_csv(tmp, mode="a", header=False, index=False, encoding="utf-8")
+            _csv_cells(table.to_pandas()).to_csv(tmp, mode="a", header=False, index=False, encoding="utf-8")
     os.replace(tmp, pred)
     rejects = out / "rejects.csv"
     tmp = rejects.with_name(rejects.name + ".tmp")
@@ -310,6 +315,14 @@ def _assemble(out: Path, chunks: list[int], fmt: str) -> dict[str, str]:
         part.to_csv(tmp, mode="a", header=False, index=False, encoding="utf-8")
     os.replace(tmp, rejects)
     return {"predictions": str(pred), "rejects": str(rejects), "summary": str(out / "summary.json")}
+
+
+def _csv_cells(frame: pd.DataFrame) -> pd.DataFrame:
+    """List columns as JSON text: CSV has no lists (Parquet keeps them typed)."""
+    def as_json(cell) -> str:
+        return json.dumps([dict(v) if isinstance(v, dict) else v for v in cell], ensure_ascii=False)
+
+    return frame.assign(**{c: frame[c].map(as_json) for c in LIST_COLUMNS})
 
 
 def _tables(out: Path, chunks: list[int]) -> Iterator[pa.Table]:

@@ -1,33 +1,34 @@
-"""The appeal predictor: a registered classifier loaded once, desensitize -> predict -> route -> trace.
+"""The appeal predictor: one classifier loaded once, desensitize -> predict -> route -> trace.
 
-``predict_batch`` returns one row per input with :data:`PREDICTION_COLUMNS`; ``predict_one(x)`` is
-``predictions_from_frame(predict_batch([x]))[0]``. Labels come from the model's own config only.
+    predictor = Predictor.load("models:/hotline-appeal-classifier@champion")   # routing and masking travel with it
+    predictor.predict_batch(["小区燃气管道漏气，闻到很浓的煤气味"])              # DataFrame of PREDICTION_COLUMNS
+
+``predict_batch`` returns one row per input with :data:`PREDICTION_COLUMNS`, lists and structs as Python lists
+and dicts (``list<struct<label, score>>`` and ``list<string>`` in Parquet); ``predict_one(x)`` is
+``predictions_from_frame(predict_batch([x]))[0]``. The registered MLflow model's ``predict`` is
+``predict_batch`` (:mod:`hotline_ml.predict.pyfunc`). Labels come from the model's own config only.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import logging
-import tempfile
-import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
 
+from hotline_ml.classify.families import TextClassifier
 from hotline_ml.classify.features import model_texts
-from hotline_ml.classify.inference import SETTINGS_FILE, AppealClassifier
 from hotline_ml.config import DesensitizeConfig, PredictorConfig, RoutingConfig
 from hotline_ml.data.desensitize import Desensitizer
 from hotline_ml.data.prepare import make_desensitizer
-from hotline_ml.routing import Router, emergency_probability
+from hotline_ml.predict.loading import ModelInfo, fetched, load_checkpoint, model_masking, model_routing
+from hotline_ml.triage import Router, emergency_probability
 from hotline_ml.types import Prediction, RoutingDecision
 
 log = logging.getLogger(__name__)
@@ -38,63 +39,26 @@ PREDICTION_COLUMNS: tuple[str, ...] = (
     "urgency", "urgency_score", "route", "transfer_to", "route_reasons", "model_name", "model_version", "run_id",
     "input_hash", "predicted_at",
 )
-#: Input fields the predictor reads; ``text`` is required.
-INPUT_FIELDS: tuple[str, ...] = ("order_id", "text", "title")
+#: Columns holding lists: ``appeal_type_top3`` of ``{"label": str, "score": float}``, the others of str.
+LIST_COLUMNS: tuple[str, ...] = ("appeal_type_top3", "transfer_to", "route_reasons")
+#: Columns holding floats (NaN where the model has no such head).
+FLOAT_COLUMNS: tuple[str, ...] = ("appeal_type_score", "appeal_subtype_score", "urgency_score")
+#: Input fields the predictor reads; ``text`` is required. ``human`` (bool) is an operator's one-click
+#: hand-off to a person.
+INPUT_FIELDS: tuple[str, ...] = ("order_id", "text", "title", "human")
 
 
-@dataclass(frozen=True)
-class ModelInfo:
-    """Where the loaded model came from (copied onto every prediction)."""
-
-    source: str
-    name: str | None = None
-    version: str | None = None
-    run_id: str | None = None
-
-
-def load_classifier(source: str, tracking_uri: str | None = None) -> tuple[AppealClassifier, ModelInfo]:
-    """Load a classifier from the registry, a run, or a local directory.
-
-    Args:
-        source: ``models:/<name>@<alias>``, ``models:/<name>/<version>``, ``runs:/<run id>/model``, a
-            downloaded MLflow model directory, or a checkpoint directory written by ``AppealClassifier.save``.
-        tracking_uri: MLflow tracking URI for registry and run URIs.
-
-    Raises:
-        ValueError: The source cannot be resolved (the message names it and says what was expected).
-    """
-    from hotline_ml import tracking  # the MLflow module; a local checkpoint never needs it
-
-    path = Path(source)
-    if path.is_dir() and (path / SETTINGS_FILE).is_file():
-        return AppealClassifier.load(path), ModelInfo(source)
-    if not source.startswith(("models:/", "runs:/")) and not path.is_dir():
-        raise ValueError(f"predictor.model: {source!r} is neither a models:/ or runs:/ URI nor a directory")
-    with tempfile.TemporaryDirectory(prefix="hotline-model-") as tmp:
-        resolved = tracking.resolve_model(source, tmp, tracking_uri)
-        if "checkpoint" not in resolved.artifacts:
-            raise ValueError(f"{source}: the model has no 'checkpoint' artifact (found {sorted(resolved.artifacts)}); "
-                             "is it the appeal classifier?")
-        classifier = AppealClassifier.load(resolved.artifacts["checkpoint"])  # weights are read into memory
-    return classifier, ModelInfo(source, resolved.name, resolved.version, resolved.run_id)
-
-
-def quantize_int8(classifier: AppealClassifier) -> AppealClassifier:
-    """A copy of ``classifier`` whose ``nn.Linear`` layers run in int8 (dynamic quantization, CPU only)."""
-    import copy
-
-    with warnings.catch_warnings():  # torch marks the eager quantization API deprecated in favour of torchao
-        warnings.simplefilter("ignore")
-        model = torch.ao.quantization.quantize_dynamic(copy.deepcopy(classifier.model), {torch.nn.Linear},
-                                                       dtype=torch.qint8)
-    return AppealClassifier(model, classifier.tokenizer, classifier.settings)
+def quantize_int8(classifier: TextClassifier) -> TextClassifier:
+    """A copy of ``classifier`` running in int8 (its family's ``quantized_int8``)."""
+    return classifier.quantized_int8()
 
 
 def records_frame(records: Sequence[str | Mapping[str, Any]] | pd.DataFrame) -> pd.DataFrame:
     """Normalise texts, records or a frame to a frame of :data:`INPUT_FIELDS`.
 
     Raises:
-        ValueError: A record without ``text``, or a text that is not a non-empty string (names the record).
+        ValueError: A record without ``text``, a text that is not a non-empty string, or a ``human`` flag that
+            is not a bool (names the record).
     """
     if isinstance(records, pd.DataFrame):
         if "text" not in records:
@@ -108,6 +72,10 @@ def records_frame(records: Sequence[str | Mapping[str, Any]] | pd.DataFrame) -> 
     for i, text in enumerate(frame["text"]):
         if not isinstance(text, str) or not text.strip():
             raise ValueError(f"record {i}: 'text' must be a non-empty string, got {type(text).__name__} {text!r:.40}")
+    for i, flag in enumerate(frame["human"]):
+        if flag is not None and not isinstance(flag, bool | np.bool_):
+            raise ValueError(f"record {i}: 'human' must be true, false or absent, got {type(flag).__name__} "
+                             f"{flag!r:.20}")
     return frame
 
 
@@ -115,14 +83,14 @@ class Predictor:
     """Routed, traceable predictions from one classifier, loaded once.
 
     Args:
-        classifier: The loaded classifier (labels come from its config).
+        classifier: The loaded classifier, any family (labels come from its config).
         router: The routing safety net.
         masker: PII masker applied to every input before anything else; ``None`` when inputs are already
             desensitized upstream.
         info: Where the model came from.
     """
 
-    def __init__(self, classifier: AppealClassifier, router: Router, masker: Desensitizer | None,
+    def __init__(self, classifier: TextClassifier, router: Router, masker: Desensitizer | None,
                  info: ModelInfo) -> None:
         self.classifier = classifier
         self.router = router
@@ -133,17 +101,56 @@ class Predictor:
         self.subtype_task = "type_l2" if "type_l2" in labels else None
 
     @classmethod
-    def load(cls, cfg: PredictorConfig, routing: RoutingConfig, desensitize: DesensitizeConfig) -> Predictor:
-        """Load the model named by ``cfg.model`` once and set torch up for inference."""
-        if cfg.num_threads:
-            torch.set_num_threads(cfg.num_threads)
-        classifier, info = load_classifier(cfg.model, cfg.tracking_uri)
-        classifier.settings = dataclasses.replace(classifier.settings, batch_size=cfg.batch_size)
-        if cfg.int8:
-            classifier = quantize_int8(classifier)
+    def load(cls, source: str, *, routing: RoutingConfig | None = None, desensitize: DesensitizeConfig | None = None,
+             tracking_uri: str | None = None, int8: bool = False, batch_size: int | None = None,
+             num_threads: int | None = None) -> Predictor:
+        """Load a registered (or logged, or saved) classifier with the routing and masking it was trained with.
+
+        Args:
+            source: ``models:/<name>@<alias>``, ``models:/<name>/<version>``, ``runs:/<run id>/model``, a
+                downloaded MLflow model directory, or a model directory of any family.
+            routing: Routing rules instead of the model's own (required for a bare model directory).
+            desensitize: Masking instead of the model's own. The salt of caller hashes is this config's, else
+                ``HOTLINE_PII_SALT`` (the development salt, with a warning, when unset).
+            tracking_uri: MLflow tracking URI; ``None`` keeps MLflow's (``MLFLOW_TRACKING_URI``, else
+                ``sqlite:///mlflow.db`` in the working directory).
+            int8: Run the model in int8 (dynamic quantization, CPU).
+            batch_size: Texts per forward pass; ``None`` keeps the model's.
+            num_threads: torch intra-op threads; ``None`` keeps torch's default (one per core).
+
+        Raises:
+            ValueError: The source cannot be resolved, holds no classifier, or carries no routing and none
+                was given (the message says which).
+        """
+        if num_threads:
+            torch.set_num_threads(num_threads)
+        with fetched(source, tracking_uri) as (artifacts, info):
+            predictor = cls.from_artifacts(artifacts, info, routing=routing, desensitize=desensitize)
+        classifier = predictor.classifier
+        if batch_size:
+            classifier = classifier.with_batch_size(batch_size)
+        if int8:
+            classifier = classifier.quantized_int8()
         log.info("loaded %s (name %s, version %s, run %s)%s", info.source, info.name, info.version, info.run_id,
-                 " int8" if cfg.int8 else "")
-        return cls(classifier, Router(routing), make_desensitizer(desensitize), info)
+                 " int8" if int8 else "")
+        return cls(classifier, predictor.router, predictor.masker, info)
+
+    @classmethod
+    def from_config(cls, cfg: PredictorConfig, routing: RoutingConfig | None = None,
+                    desensitize: DesensitizeConfig | None = None) -> Predictor:
+        """:meth:`load` with the settings of ``conf/predictor/``; ``routing`` / ``desensitize`` override the
+        model's own only when given (``None``: the model's)."""
+        return cls.load(cfg.model, routing=routing, desensitize=desensitize, tracking_uri=cfg.tracking_uri,
+                        int8=cfg.int8, batch_size=cfg.batch_size, num_threads=cfg.num_threads)
+
+    @classmethod
+    def from_artifacts(cls, artifacts: Mapping[str, Any], info: ModelInfo, routing: RoutingConfig | None = None,
+                       desensitize: DesensitizeConfig | None = None) -> Predictor:
+        """Build from a logged model's local artifacts (``checkpoint``, ``routing``, ``desensitize``); the
+        arguments, when given, replace the logged configs."""
+        routing_cfg = model_routing(artifacts, info.source, routing)
+        masker = make_desensitizer(model_masking(artifacts, desensitize))
+        return cls(load_checkpoint(artifacts, info.source), Router(routing_cfg), masker, info)
 
     @property
     def labels(self) -> dict[str, list[str]]:
@@ -151,7 +158,8 @@ class Predictor:
         return self.classifier.labels
 
     def predict_one(self, x: str | Mapping[str, Any]) -> Prediction:
-        """Predict one appeal: a text, or a record with ``text`` (and optionally ``order_id``, ``title``)."""
+        """Predict one appeal: a text, or a record with ``text`` (and optionally ``order_id``, ``title``,
+        ``human``)."""
         return predictions_from_frame(self.predict_batch([x]))[0]
 
     def predict_batch(self, records: Sequence[str | Mapping[str, Any]] | pd.DataFrame) -> pd.DataFrame:
@@ -162,6 +170,10 @@ class Predictor:
             columns for an empty input).
         """
         return self.predict_desensitized(self.desensitize(records_frame(records)))
+
+    def predict_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The registered MLflow model's ``predict``: exactly :meth:`predict_batch`."""
+        return self.predict_batch(frame)
 
     def desensitize(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Mask PII in ``text`` and ``title`` (a copy; unchanged when masking is off)."""
@@ -175,22 +187,27 @@ class Predictor:
 
     def predict_desensitized(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Predict a frame whose texts are already masked (by :meth:`desensitize` or the data job)."""
-        texts = model_texts(frame.reset_index(drop=True), self.classifier.settings.use_title)
+        frame = frame.reset_index(drop=True)
+        texts = model_texts(frame, self.classifier.settings.use_title)
         probs = self.classifier.predict_proba(texts)
-        labels = self.labels
-        t_names, t_top, t_score = _top(probs[self.type_task], labels[self.type_task])
-        decisions = self.router.decide_many(
-            texts, t_score, emergency_probability(probs, labels, self.router.cfg.emergency_label))
+        t_names, t_top, t_score = _top(probs[self.type_task], self.labels[self.type_task])
+        appeal_types = [str(v) for v in t_names[t_top[:, 0]]] if len(texts) else []
+        subtype = self._subtype(probs)
+        emergency = emergency_probability(probs, self.labels, self.router.cfg.emergency_label)
+        decisions = self.router.decide_many(texts, t_score, emergency,
+                                            appeal_types=_grades(appeal_types, subtype["appeal_subtype"]),
+                                            human=_flags(frame, len(texts)))
         cols: dict[str, Any] = {
             "order_id": [None if v is None else str(v) for v in frame.get("order_id", [None] * len(texts))],
-            "appeal_type": t_names[t_top[:, 0]] if len(texts) else [],
+            "appeal_type": appeal_types,
             "appeal_type_score": t_score,
-            "appeal_type_top3": [_top3_json(p, idx, t_names) for p, idx in zip(probs[self.type_task], t_top,
-                                                                                strict=True)],
+            "appeal_type_top3": [[{"label": str(t_names[j]), "score": float(p[j])} for j in idx]
+                                 for p, idx in zip(probs[self.type_task], t_top, strict=True)],
         }
-        cols.update(self._subtype(probs))
+        cols.update(subtype)
         cols.update(self._urgency(probs, decisions))
-        cols.update(_routing_columns(decisions))
+        cols.update({"route": [d.route for d in decisions], "transfer_to": [list(d.transfer_to) for d in decisions],
+                     "route_reasons": [list(d.reasons) for d in decisions]})
         cols.update({"model_name": self.info.name, "model_version": self.info.version, "run_id": self.info.run_id,
                      "input_hash": [input_hash(t) for t in texts],
                      "predicted_at": pd.Timestamp(datetime.now(timezone.utc))})
@@ -221,21 +238,22 @@ def _top(p: np.ndarray, labels: list[str]) -> tuple[np.ndarray, np.ndarray, np.n
     return names, top, score.astype(float)
 
 
-def _top3_json(p: np.ndarray, idx: np.ndarray, names: np.ndarray) -> str:
-    return json.dumps([[str(names[j]), round(float(p[j]), 4)] for j in idx], ensure_ascii=False)
+def _grades(types: list[str], subtypes: list[str | None]) -> list[str]:
+    """The grade the automation policy checks: the ``一级/二级`` subtype when it lies under the predicted first
+    level (the policy lists second-level grades), else the first level alone (never automatable by itself)."""
+    return [s if s is not None and str(s).split("/")[0] == t else t for t, s in zip(types, subtypes, strict=True)]
 
 
-def _routing_columns(decisions: list[RoutingDecision]) -> dict[str, list[str]]:
-    return {"route": [d.route for d in decisions],
-            "transfer_to": ["/".join(d.transfer_to) for d in decisions],
-            "route_reasons": [json.dumps(list(d.reasons), ensure_ascii=False) for d in decisions]}
+def _flags(frame: pd.DataFrame, n: int) -> list[bool]:
+    """The ``human`` flags of a frame (absent or missing: ``False``)."""
+    return [bool(v) if v is not None else False for v in frame.get("human", [None] * n)]
 
 
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:
-    floats = ["appeal_type_score", "appeal_subtype_score", "urgency_score"]
+    floats = list(FLOAT_COLUMNS)
     frame[floats] = frame[floats].astype(float)
-    text = [c for c in PREDICTION_COLUMNS if c not in (*floats, "predicted_at")]
-    frame[text] = frame[text].astype(object)
+    other = [c for c in PREDICTION_COLUMNS if c not in (*floats, "predicted_at")]
+    frame[other] = frame[other].astype(object)
     frame["predicted_at"] = pd.to_datetime(frame["predicted_at"], utc=True)
     return frame[list(PREDICTION_COLUMNS)]
 
@@ -254,12 +272,13 @@ def _prediction(row: dict[str, Any]) -> Prediction:
     def opt(v: Any) -> Any:
         return None if v is None or (isinstance(v, float) and np.isnan(v)) else v
 
-    routing = RoutingDecision(row["route"], tuple(t for t in row["transfer_to"].split("/") if t),
-                              tuple(json.loads(row["route_reasons"])),
+    # list cells are lists from predict_batch and numpy arrays from Parquet: tuple() reads both
+    routing = RoutingDecision(row["route"], tuple(str(t) for t in row["transfer_to"]),
+                              tuple(str(r) for r in row["route_reasons"]),
                               row["urgency"] if row["route"] == "transfer" else None)
     return Prediction(
         order_id=opt(row["order_id"]), appeal_type=row["appeal_type"], appeal_type_score=row["appeal_type_score"],
-        appeal_type_top3=tuple((str(lab), float(p)) for lab, p in json.loads(row["appeal_type_top3"])),
+        appeal_type_top3=tuple((str(t["label"]), float(t["score"])) for t in row["appeal_type_top3"]),
         appeal_subtype=opt(row["appeal_subtype"]), appeal_subtype_score=opt(row["appeal_subtype_score"]),
         urgency=opt(row["urgency"]), urgency_score=opt(row["urgency_score"]), routing=routing,
         model_name=opt(row["model_name"]), model_version=opt(row["model_version"]), run_id=opt(row["run_id"]),
@@ -268,10 +287,11 @@ def _prediction(row: dict[str, Any]) -> Prediction:
 
 
 def prediction_dict(p: Prediction) -> dict[str, Any]:
-    """JSON-ready dict of a prediction (routing nested, time in ISO 8601)."""
+    """JSON-ready dict of a prediction: routing nested, lists as lists, top 3 as ``{label, score}`` objects (as
+    in the frame), time in ISO 8601."""
     out = dataclasses.asdict(p)
     out["predicted_at"] = p.predicted_at.isoformat()
-    out["appeal_type_top3"] = [list(t) for t in p.appeal_type_top3]
+    out["appeal_type_top3"] = [{"label": label, "score": score} for label, score in p.appeal_type_top3]
     out["routing"]["transfer_to"] = list(p.routing.transfer_to)
     out["routing"]["reasons"] = list(p.routing.reasons)
     return out

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from hotline_ml.forecast.bundle import ForecastBundle, load_bundle
-from hotline_ml.predict.classifier import ModelInfo
+from hotline_ml.predict.loading import ModelInfo
 
 
 class ForecastPredictor:

@@ -33,12 +33,14 @@ class Limits:
 
 
 class OrderIn(BaseModel):
-    """One appeal: ``text`` is required; ``title`` and ``order_id`` are optional. Unknown fields are refused."""
+    """One appeal: ``text`` is required; ``title``, ``order_id`` and ``human`` are optional. Unknown fields are
+    refused."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
     text: str = Field(description="The appeal text (PII is masked before anything else happens)")
     title: str | None = None
     order_id: str | None = None
+    human: bool | None = Field(None, description="An operator's one-click hand-off of this appeal to a person")
 
 
 class BatchIn(BaseModel):

@@ -7,11 +7,10 @@ from pathlib import Path
 
 import mlflow
 import numpy as np
-import pandas as pd
 import pytest
 
 from hotline_ml import tracking
-from hotline_ml.classify.inference import AppealClassifier
+from hotline_ml.classify.families import family_of, load_model, predict_frame
 from hotline_ml.classify.job import run_classifier_job
 from tests.conftest import classifier_overrides, compose_config
 
@@ -66,30 +65,46 @@ def test_run_logs_metrics_artifacts_and_registers(trained) -> None:
     run = mlflow.MlflowClient().get_run(run_id)
     m = run.data.metrics
     for task in ["type_l1", "type_l2", "urgency"]:
-        for key in [f"test_{task}_macro_f1", f"baseline_test_{task}_macro_f1", f"test_{task}_ece_after",
-                    f"temperature_{task}"]:
+        for key in [f"test_{task}_macro_f1", f"test_{task}_ece_after", f"temperature_{task}"]:
             assert key in m, key
+            for family in ("bert", "linear", "ensemble"):  # every family side by side, on the same rows
+                assert f"{key}/{family}" in m, f"{key}/{family}"
+    assert {f"validation_type_l1_macro_f1/{f}" for f in ("bert", "linear", "ensemble")} <= set(m)
     assert "eval_type_l1_macro_f1" in m and "train_loss" in m
     assert run.data.tags["test_digest"] and run.data.tags["git_commit"]
-    artifacts = {a.path for a in mlflow.MlflowClient().list_artifacts(run_id, "plots")}
-    assert "plots/confusion_type_l1.png" in artifacts and "plots/reliability_urgency.png" in artifacts
+    assert run.data.tags["family"] == result.family
+    # the registered family is the best on validation, and its test score is the unsuffixed one
+    best = max(("bert", "linear", "ensemble"), key=lambda f: m[f"validation_type_l1_macro_f1/{f}"])
+    assert m[f"validation_type_l1_macro_f1/{result.family}"] == m[f"validation_type_l1_macro_f1/{best}"]
+    assert m["test_type_l1_macro_f1"] == m[f"test_type_l1_macro_f1/{result.family}"]
+    # a 2-step BERT is clearly worse than the linear model on the same rows: it must not be the one registered
+    assert m["validation_type_l1_macro_f1/linear"] > m["validation_type_l1_macro_f1/bert"] + 0.2
+    assert result.family != "bert"
+    plots = {a.path for a in mlflow.MlflowClient().list_artifacts(run_id, "plots/bert")}
+    assert "plots/bert/confusion_type_l1.png" in plots and "plots/bert/reliability_urgency.png" in plots
+    report = mlflow.artifacts.load_text(f"runs:/{run_id}/reports/report.md")
+    assert all(f"| type_l1 | {f}" in report for f in ("bert", "linear", "ensemble"))
     assert result.model_version == "1" and result.promoted
     assert tracking.alias_version("hotline-appeal-classifier", "candidate") == "1"
     assert tracking.alias_version("hotline-appeal-classifier", "champion") == "1"
-    assert (result.checkpoint / "model.safetensors").is_file()
+    assert family_of(result.checkpoint) == result.family
 
 
 def test_registered_model_reloads_with_the_same_predictions(trained, small_corpus) -> None:
     cfg, _, result = trained
     mlflow.set_tracking_uri(cfg.tracking.tracking_uri)
+    from hotline_ml.data.prepare import make_desensitizer
+
     frame = small_corpus.orders[["text", "title"]].head(20).reset_index(drop=True)
-    before = AppealClassifier.load(result.checkpoint).predict_frame(frame)
+    masker = make_desensitizer(cfg.desensitize)  # the served model masks PII before the model reads the text
+    masked = frame.assign(**{c: masker.mask_many(frame[c].tolist())[0] for c in ("text", "title")})
+    before = predict_frame(load_model(result.checkpoint), masked)
+    # the registered model wraps the whole predictor; its type and scores are the saved family's
     served = tracking.load_pyfunc("models:/hotline-appeal-classifier@candidate").predict(frame)
-    pd.testing.assert_frame_equal(before, served)
-    labels = AppealClassifier.load(result.checkpoint).labels
-    assert set(served["type_l1"]) <= set(labels["type_l1"]) and set(served["urgency"]) <= {"紧急", "加急", "一般"}
-    assert np.allclose(served["urgency_score"], [max(p for _, p in eval(t)) for t in served["urgency_top3"]],
-                       atol=1e-4)
+    assert served["appeal_type"].tolist() == before["type_l1"].tolist()
+    assert np.allclose(served["appeal_type_score"], before["type_l1_score"], atol=1e-6)
+    labels = load_model(result.checkpoint).labels
+    assert set(served["appeal_type"]) <= set(labels["type_l1"]) and set(served["urgency"]) <= {"紧急", "加急", "一般"}
 
 
 def test_second_run_is_promoted_only_if_better(trained, tiny_bert_dir) -> None:
@@ -115,7 +130,7 @@ def test_dataset_without_urgency_trains_type_only(tmp_path: Path, tiny_bert_dir:
         result = run_classifier_job(cfg)
     assert "test_type_l1_macro_f1" in result.metrics and "test_type_l2_macro_f1" in result.metrics
     assert not any("urgency" in k for k in result.metrics)
-    assert set(AppealClassifier.load(result.checkpoint).labels) == {"type_l1", "type_l2"}
+    assert set(load_model(result.checkpoint).labels) == {"type_l1", "type_l2"}
     assert not result.promoted
 
 

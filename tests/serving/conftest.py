@@ -1,5 +1,7 @@
 """Serving fixtures: a tiny untrained classifier checkpoint (labels from the small corpus), registered in a
-temporary MLflow store as ``hotline-appeal-classifier@champion``, and a predictor loaded from the registry."""
+temporary MLflow store as ``hotline-appeal-classifier@champion`` the way the classifier job registers it (the
+whole predictor, with the real routing and masking configs), a tiny demand forecaster
+beside it, and a predictor loaded from the registry."""
 
 from __future__ import annotations
 
@@ -7,10 +9,22 @@ from pathlib import Path
 
 import pytest
 
-from hotline_ml.config import DesensitizeConfig, PredictorConfig, TrackingConfig
+from hotline_ml.config import TrackingConfig
 from tests.conftest import compose_config
 
 MODEL_NAME = "hotline-appeal-classifier"
+FORECASTER_NAME = "hotline-demand-forecaster"
+#: A gas leak with a caller's number: the safety net must transfer it to 119, and no output may hold the number.
+GAS_LEAK = "我家厨房煤气泄漏了味道很大，电话13812345678"
+PHONE = "13812345678"
+
+
+def masked(text: str) -> str:
+    """``text`` as the default masking config masks it (placeholders do not depend on the salt)."""
+    from hotline_ml.config import DesensitizeConfig
+    from hotline_ml.data.prepare import make_desensitizer
+
+    return make_desensitizer(DesensitizeConfig(salt="any")).mask_many([text])[0][0]
 
 
 @pytest.fixture(scope="session")
@@ -37,35 +51,61 @@ def tiny_classifier_dir(tmp_path_factory: pytest.TempPathFactory, tiny_bert_dir:
 
 
 @pytest.fixture(scope="session")
-def registry_uri(tmp_path_factory: pytest.TempPathFactory, tiny_classifier_dir: Path) -> str:
-    """A sqlite store holding the tiny classifier as version 1, aliases candidate and champion."""
+def predictor_artifacts(tmp_path_factory: pytest.TempPathFactory, tiny_classifier_dir: Path) -> dict[str, str]:
+    """What the classifier job logs: the checkpoint and the routing / masking YAML of the groups its config
+    chooses (conf/routing/default.yaml, conf/desensitize/default.yaml)."""
+    from hotline_ml import tracking
+
+    cfg = compose_config("serve", ["routing=default", "desensitize=default"])
+    configs = tracking.write_predictor_configs(tmp_path_factory.mktemp("predictor-config"), routing=cfg.routing,
+                                               desensitize=cfg.desensitize)
+    return {"checkpoint": str(tiny_classifier_dir), **configs}
+
+
+@pytest.fixture(scope="session")
+def registry_uri(tmp_path_factory: pytest.TempPathFactory, predictor_artifacts: dict[str, str]) -> str:
+    """A sqlite store holding the predictor as version 1 (aliases candidate and champion) and a seasonal-naive
+    forecaster of series ``total`` and ``城乡建设`` (alias candidate)."""
+    import numpy as np
     import pandas as pd
 
     from hotline_ml import tracking
-    from hotline_ml.classify.inference import AppealClassifier
     from hotline_ml.classify.job import LOADER
+    from hotline_ml.forecast.bundle import PYFUNC_LOADER, ForecastBundle
+    from hotline_ml.forecast.models import SeasonalNaive
 
-    uri = f"sqlite:///{tmp_path_factory.mktemp('registry')}/mlflow.db"
-    example = pd.DataFrame({"text": ["小区门口路灯坏了一个月了", "楼下饭店油烟太大"], "title": ["", ""]})
-    output = AppealClassifier.load(tiny_classifier_dir).predict_frame(example)
+    tmp = tmp_path_factory.mktemp("registry")
+    uri = f"sqlite:///{tmp}/mlflow.db"
+    example = pd.DataFrame({"order_id": ["E1", "E2"], "text": ["小区门口路灯坏了一个月了", GAS_LEAK],
+                            "title": ["", "煤气"], "human": [False, False]})
     with tracking.start_run(TrackingConfig(tracking_uri=uri, experiment="serving-test")):
-        _, version = tracking.log_pyfunc_model(LOADER, {"checkpoint": str(tiny_classifier_dir)}, example, output,
-                                               registered_name=MODEL_NAME)
+        _, version = tracking.log_predictor_model(LOADER, predictor_artifacts, example, registered_name=MODEL_NAME)
     tracking.set_alias(MODEL_NAME, "candidate", version)
     tracking.set_alias(MODEL_NAME, "champion", version)
+
+    days = pd.date_range("2026-01-05", periods=56, freq="D")
+    y = {k: pd.Series(np.tile([5.0, 6, 7, 8, 9, 3, 2], 8) * s, index=days) for k, s in (("total", 3), ("城乡建设", 1))}
+    bundle = ForecastBundle({k: SeasonalNaive().fit(v) for k, v in y.items()}, {}, dict.fromkeys(y, "bottom"),
+                            (80, 95))
+    path = bundle.save(tmp / "bundle.pkl")
+    fc_example = pd.DataFrame({"series": ["total"], "horizon": [3]})
+    with tracking.start_run(TrackingConfig(tracking_uri=uri, experiment="serving-test-forecast")):
+        _, version = tracking.log_pyfunc_model(PYFUNC_LOADER, {"bundle": str(path)}, fc_example,
+                                               bundle.predict_frame(fc_example), registered_name=FORECASTER_NAME)
+    tracking.set_alias(FORECASTER_NAME, "candidate", version)
     return uri
 
 
 @pytest.fixture(scope="session")
 def routing_cfg():
-    """The real routing config (conf/routing/default.yaml)."""
-    return compose_config("serve").routing
+    """The real routing config (conf/routing/default.yaml, chosen explicitly: serving defaults to the model's)."""
+    return compose_config("serve", ["routing=default"]).routing
 
 
 @pytest.fixture(scope="session")
-def predictor(registry_uri: str, routing_cfg):
-    """The predictor loaded from ``models:/hotline-appeal-classifier@champion``."""
+def predictor(registry_uri: str):
+    """The predictor loaded from ``models:/hotline-appeal-classifier@champion`` with the model's own routing and
+    masking (the one-line API)."""
     from hotline_ml.predict import Predictor
 
-    cfg = PredictorConfig(model=f"models:/{MODEL_NAME}@champion", tracking_uri=registry_uri, batch_size=8)
-    return Predictor.load(cfg, routing_cfg, DesensitizeConfig(salt="test-salt"))
+    return Predictor.load(f"models:/{MODEL_NAME}@champion", tracking_uri=registry_uri, batch_size=8)

@@ -12,11 +12,13 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from hotline_ml.data.io import estimate_records, iter_raw, read_raw
-from hotline_ml.predict import Predictor
-from hotline_ml.predict.batch import score_file
+from hotline_ml.predict import Predictor, predictions_from_frame
+from hotline_ml.predict.batch import PREDICTION_SCHEMA, score_file
 from tests.conftest import ROOT, compose_config
 from tests.serving.conftest import MODEL_NAME
 
@@ -46,8 +48,7 @@ def orders_file(tmp_path_factory: pytest.TempPathFactory, small_corpus) -> Path:
 def _cfg(orders_file: Path, out: Path, registry_uri: str, *extra: str):
     return compose_config("batch_score", [
         f"input.path={orders_file}", f"output_dir={out}", "chunk_rows=7", "day=null",
-        f"predictor.model=models:/{MODEL_NAME}@champion", f"predictor.tracking_uri={registry_uri}",
-        "desensitize.salt=test-salt", *extra])
+        f"predictor.model=models:/{MODEL_NAME}@champion", f"predictor.tracking_uri={registry_uri}", *extra])
 
 
 def test_chunked_reader_equals_the_whole_file_reader(orders_file: Path) -> None:
@@ -87,6 +88,10 @@ def test_scores_every_valid_id_once_and_rejects_with_reasons(orders_file: Path, 
     predictions = pd.read_parquet(result.files["predictions"])
     assert predictions["order_id"].is_unique and len(predictions) == N_GOOD
     assert predictions["model_version"].eq("1").all() and predictions["route"].notna().all()
+    schema = pq.read_schema(result.files["predictions"])
+    assert schema.field("transfer_to").type == pa.list_(pa.string()) == schema.field("route_reasons").type
+    assert schema.field("appeal_type_top3").type == pa.list_(pa.struct([("label", pa.string()),
+                                                                        ("score", pa.float64())]))
     rejects = pd.read_csv(result.files["rejects"], dtype=str)
     assert set(rejects["reason"]) == set(result.reasons)
     assert "13812345678" not in rejects.to_csv()  # rejects are desensitized too
@@ -103,6 +108,7 @@ def test_csv_output_and_day_filter(orders_file: Path, tmp_path: Path, registry_u
     result = score_file(cfg, predictor, progress=False)
     assert result.read == result.scored + result.rejected + result.other_day and result.other_day > 0
     out = pd.read_csv(result.files["predictions"], dtype={"order_id": str})
+    assert out["transfer_to"].map(json.loads).map(type).eq(list).all()  # CSV has no lists: JSON text
     on_day = small_corpus.orders.head(N_GOOD)["created_at"].astype(str).str.startswith(day)
     assert sorted(out["order_id"]) == sorted(small_corpus.orders.head(N_GOOD)["order_id"][on_day].astype(str))
 
@@ -165,6 +171,17 @@ def test_a_killed_job_rerun_yields_each_id_exactly_once(tmp_path: Path, registry
     assert "read 400 = scored 400 + rejected 0" in done.stdout
     ids = pd.read_parquet(out / "predictions.parquet")["order_id"]
     assert ids.is_unique and sorted(ids) == sorted(small_corpus.orders.head(400)["order_id"].astype(str))
+
+
+def test_typed_columns_round_trip_through_parquet(predictor: Predictor, tmp_path: Path) -> None:
+    frame = predictor.predict_batch(["我家厨房煤气泄漏了味道很大，电话13812345678", "小区门口路灯坏了",
+                                     {"text": "楼下饭店油烟太大", "human": True}])
+    pq.write_table(pa.Table.from_pandas(frame, schema=PREDICTION_SCHEMA, preserve_index=False), tmp_path / "p.parquet")
+    back = pd.read_parquet(tmp_path / "p.parquet")
+    assert predictions_from_frame(back) == predictions_from_frame(frame)
+    assert back.at[0, "transfer_to"].tolist() == ["119"] and back.at[0, "appeal_type_top3"][0]["label"]
+    empty = pa.Table.from_pandas(predictor.predict_batch([]), schema=PREDICTION_SCHEMA, preserve_index=False)
+    assert empty.num_rows == 0 and empty.schema == PREDICTION_SCHEMA
 
 
 def test_output_dir_names_the_day_or_all() -> None:

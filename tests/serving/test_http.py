@@ -42,7 +42,8 @@ def test_predict_returns_a_routed_traceable_prediction(client: TestClient, caplo
     assert r.status_code == 200 and body["order_id"] == "W1"
     assert body["routing"]["route"] == "transfer" and body["routing"]["transfer_to"] == ["119"]
     assert body["urgency"] == "紧急" and body["model_version"] == "1" and body["predicted_at"]
-    assert len(body["appeal_type_top3"]) == 3
+    assert len(body["appeal_type_top3"]) == 3 and set(body["appeal_type_top3"][0]) == {"label", "score"}
+    assert isinstance(body["routing"]["reasons"], list) and body["routing"]["reasons"]
     assert caplog.records and SECRET not in caplog.text and "煤气" not in caplog.text
 
 
@@ -55,11 +56,17 @@ def test_predict_batch_keeps_order_and_accepts_empty(client: TestClient) -> None
     assert client.post("/predict_batch", json={"records": []}).json() == {"predictions": []}
 
 
+def test_an_operator_flag_hands_the_order_to_a_person(client: TestClient) -> None:
+    r = client.post("/predict", json={"text": "小区门口的路灯坏了一个多月了", "human": True})
+    assert r.status_code == 200 and r.json()["routing"]["route"] == "human_review"
+
+
 @pytest.mark.parametrize("path,payload,status,needle", [
     ("/predict", {"text": "   "}, 422, "text is empty"),
     ("/predict", {"text": 12345}, 422, "string"),
     ("/predict", {"txt": "路灯坏了"}, 422, "missing"),
     ("/predict", {"text": "路灯坏了", "caller": SECRET}, 422, "extra"),
+    ("/predict", {"text": "路灯坏了", "human": "yes"}, 422, "bool"),
     ("/predict", {"text": "坏" * 201}, 413, "201 characters"),
     ("/predict_batch", {"records": "路灯坏了"}, 422, "list"),
     ("/predict_batch", {"records": [{"text": "a"}] * 4}, 413, "4 records"),

@@ -1,4 +1,5 @@
-"""The registered pyfunc answers under ``mlflow models serve`` on 127.0.0.1 (slow: starts a server)."""
+"""The registered model answers under ``mlflow models serve`` on 127.0.0.1 as the whole predictor: a gas leak
+is transferred to 119 and the caller's number is masked before the model reads it (slow: starts a server)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.serving.conftest import MODEL_NAME
+from tests.serving.conftest import GAS_LEAK, MODEL_NAME, PHONE, masked
 
 
 def _free_port() -> int:
@@ -29,8 +30,8 @@ def _post(url: str, payload: dict) -> dict:
 
 
 @pytest.mark.slow
-def test_registered_model_serves_under_mlflow_models_serve(registry_uri: str, tiny_classifier_dir: Path) -> None:
-    from hotline_ml.classify.inference import AppealClassifier
+def test_registered_model_masks_and_routes_under_mlflow_models_serve(registry_uri: str) -> None:
+    from hotline_ml.predict.classifier import input_hash
 
     port = _free_port()
     mlflow_bin = str(Path(sys.executable).with_name("mlflow"))
@@ -52,11 +53,18 @@ def test_registered_model_serves_under_mlflow_models_serve(registry_uri: str, ti
                 time.sleep(1)
         else:
             pytest.fail("mlflow models serve did not answer /ping within 180 s")
-        body = _post(f"http://127.0.0.1:{port}/invocations",
-                     {"dataframe_split": {"columns": ["text", "title"], "data": [["小区门口路灯坏了", ""]]}})
-        (row,) = body["predictions"]
-        assert row["type_l1"] in AppealClassifier.load(tiny_classifier_dir).labels["type_l1"]
-        assert 0.0 < row["type_l1_score"] <= 1.0
+        body = _post(f"http://127.0.0.1:{port}/invocations", {"dataframe_split": {
+            "columns": ["order_id", "text", "title", "human"],
+            "data": [["W1", GAS_LEAK, "", False], ["W2", "小区门口路灯坏了", "", False]]}})
+        leak, lamp = body["predictions"]
+        assert leak["route"] == "transfer" and leak["transfer_to"] == ["119"] and leak["urgency"] == "紧急"
+        assert leak["route_reasons"] and all(isinstance(r, str) for r in leak["route_reasons"])
+        assert lamp["transfer_to"] == [] and {"label", "score"} == set(lamp["appeal_type_top3"][0])
+        assert leak["order_id"] == "W1" and leak["model_name"] == MODEL_NAME and leak["run_id"]
+        # masked before anything else: the model read (and hashed) the masked text; no output holds the number
+        text = masked(GAS_LEAK)
+        assert PHONE not in text and leak["input_hash"] == input_hash(text) != input_hash(GAS_LEAK)
+        assert PHONE not in json.dumps(body, ensure_ascii=False)
     finally:
         server.terminate()
         try:

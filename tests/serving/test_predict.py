@@ -1,19 +1,22 @@
-"""The predictor contract: loaded from the registry, one == batch of one, labels from the model only, empty
-batches, PII masked before hashing, trace fields, int8 agreement."""
+"""The predictor contract: loaded from the registry with its own routing and masking (overridable), one ==
+batch of one, typed columns, labels from the model only, empty batches, PII masked before hashing, operator
+flags reaching the router, trace fields, int8 agreement."""
 
 from __future__ import annotations
 
-import json
+import dataclasses
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from hotline_ml import tracking
 from hotline_ml.classify.inference import AppealClassifier
 from hotline_ml.config import DesensitizeConfig, PredictorConfig
 from hotline_ml.predict import PREDICTION_COLUMNS, Predictor, predictions_from_frame, quantize_int8
 from hotline_ml.predict.classifier import input_hash
-from tests.serving.conftest import MODEL_NAME
+from hotline_ml.types import RoutingDecision
+from tests.serving.conftest import GAS_LEAK, MODEL_NAME, PHONE
 
 TEXTS = ["小区门口的路灯坏了一个多月了，晚上出行很不方便", "楼下饭店油烟太大，窗户都不敢开",
          "我叫王小明，电话13812345678，单位拖欠工资三个月了"]
@@ -43,8 +46,20 @@ def test_labels_come_from_the_model_config_only(predictor: Predictor, tiny_class
     assert set(out["appeal_subtype"]) <= set(labels["type_l2"])
     assert set(out["urgency"]) <= set(labels["urgency"])
     for top3 in out["appeal_type_top3"]:
-        names = [name for name, _ in json.loads(top3)]
+        names = [t["label"] for t in top3]
         assert len(names) == 3 and set(names) <= set(labels["type_l1"])
+
+
+def test_columns_are_typed_lists_and_structs(predictor: Predictor) -> None:
+    out = predictor.predict_batch([GAS_LEAK, TEXTS[0]])
+    top3 = out.at[0, "appeal_type_top3"]
+    assert isinstance(top3, list) and set(top3[0]) == {"label", "score"} and isinstance(top3[0]["score"], float)
+    assert top3[0]["label"] == out.at[0, "appeal_type"] and top3[0]["score"] == out.at[0, "appeal_type_score"]
+    assert [t["score"] for t in top3] == sorted((t["score"] for t in top3), reverse=True)
+    assert out.at[0, "route"] == "transfer" and out.at[0, "transfer_to"] == ["119"]
+    reasons = out.at[0, "route_reasons"]
+    assert isinstance(reasons, list) and reasons and all(isinstance(r, str) for r in reasons)
+    assert out.at[1, "transfer_to"] == [] and isinstance(out.at[1, "route_reasons"], list)
 
 
 def test_empty_batch_has_the_columns(predictor: Predictor) -> None:
@@ -73,23 +88,75 @@ def test_bad_records_are_refused_naming_the_record(predictor: Predictor, bad) ->
         predictor.predict_batch([TEXTS[0], {"text": bad}])
 
 
-def test_loads_from_a_run_and_from_a_directory(predictor: Predictor, registry_uri: str, routing_cfg,
-                                               tiny_classifier_dir: Path) -> None:
-    masking = DesensitizeConfig(salt="test-salt")
-    by_run = Predictor.load(PredictorConfig(model=f"runs:/{predictor.info.run_id}/model",
-                                            tracking_uri=registry_uri), routing_cfg, masking)
-    by_dir = Predictor.load(PredictorConfig(model=str(tiny_classifier_dir), tracking_uri=registry_uri),
-                            routing_cfg, masking)
-    assert by_run.info.run_id == predictor.info.run_id and by_dir.info.run_id is None
-    for other in (by_run, by_dir):
+def test_routing_and_masking_come_from_the_model_unless_overridden(predictor: Predictor, registry_uri: str,
+                                                                   routing_cfg) -> None:
+    # the model's own: the routing and masking of the train_classifier config it was registered with
+    assert predictor.router.cfg == routing_cfg and predictor.masker is not None
+    strict = Predictor.load(f"models:/{MODEL_NAME}@champion", tracking_uri=registry_uri,
+                            routing=dataclasses.replace(routing_cfg, confidence_threshold=1.0))
+    assert strict.predict_one(TEXTS[0]).routing.route == "human_review"
+    unmasked = Predictor.load(f"models:/{MODEL_NAME}@champion", tracking_uri=registry_uri,
+                              desensitize=DesensitizeConfig(enabled=False, salt="s"))
+    assert unmasked.masker is None and unmasked.predict_one(TEXTS[2]).input_hash == input_hash(TEXTS[2])
+
+
+def test_loads_from_a_run_a_downloaded_model_and_a_directory(predictor: Predictor, registry_uri: str, routing_cfg,
+                                                              tiny_classifier_dir: Path, tmp_path: Path) -> None:
+    run_id = predictor.info.run_id
+    by_run = Predictor.load(f"runs:/{run_id}/model", tracking_uri=registry_uri)
+    downloaded = tracking.download_artifacts(f"runs:/{run_id}/model", tmp_path)
+    by_download = Predictor.load(str(downloaded))
+    by_dir = Predictor.from_config(PredictorConfig(model=str(tiny_classifier_dir), tracking_uri=registry_uri),
+                                   routing=routing_cfg)
+    assert by_run.info.run_id == by_download.info.run_id == run_id and by_dir.info.run_id is None
+    assert by_download.info.name == MODEL_NAME and by_download.router.cfg == routing_cfg
+    for other in (by_run, by_download, by_dir):
         a, b = predictor.predict_one(TEXTS[1]), other.predict_one(TEXTS[1])
-        assert (a.appeal_type, a.urgency, a.routing) == (b.appeal_type, b.urgency, b.routing)
+        assert (a.appeal_type, a.urgency, a.routing, a.input_hash) == (b.appeal_type, b.urgency, b.routing,
+                                                                       b.input_hash)
 
 
-def test_unknown_alias_names_the_model(registry_uri: str, routing_cfg) -> None:
+def test_a_bare_checkpoint_needs_routing(tiny_classifier_dir: Path) -> None:
+    with pytest.raises(ValueError, match=r"carries no routing config.*pass routing="):
+        Predictor.load(str(tiny_classifier_dir))
+
+
+def test_unknown_alias_names_the_model(registry_uri: str) -> None:
     with pytest.raises(ValueError, match="has no alias 'nope'"):
-        Predictor.load(PredictorConfig(model=f"models:/{MODEL_NAME}@nope", tracking_uri=registry_uri), routing_cfg,
-                       DesensitizeConfig(salt="s"))
+        Predictor.load(f"models:/{MODEL_NAME}@nope", tracking_uri=registry_uri)
+
+
+class _SpyRouter:
+    """Records what the predictor hands the router."""
+
+    def __init__(self, cfg) -> None:
+        self.cfg = cfg
+        self.calls: list[dict] = []
+
+    def decide_many(self, texts, type_scores, emergency_probs, *, appeal_types=None, human=None):
+        self.calls.append({"texts": list(texts), "appeal_types": list(appeal_types), "human": list(human)})
+        return [RoutingDecision("automated") for _ in texts]
+
+
+def test_operator_flags_and_predicted_types_reach_the_router(predictor: Predictor) -> None:
+    spy = _SpyRouter(predictor.router.cfg)
+    p = Predictor(predictor.classifier, spy, predictor.masker, predictor.info)
+    out = p.predict_batch([TEXTS[0], {"text": TEXTS[1], "human": True}, {"text": TEXTS[2], "human": None}])
+    p.predict_batch(pd.DataFrame({"text": TEXTS[:2], "human": [True, False]}))
+    assert spy.calls[0]["human"] == [False, True, False] and spy.calls[1]["human"] == [True, False]
+    # the grade the policy checks: the 一级/二级 subtype when it lies under the predicted type, else the type
+    for grade, t, sub in zip(spy.calls[0]["appeal_types"], out["appeal_type"], out["appeal_subtype"], strict=True):
+        assert grade == (sub if sub.split("/")[0] == t else t)
+    assert PHONE not in spy.calls[0]["texts"][2]  # the router reads masked text
+
+
+def test_a_human_flag_goes_to_a_person(predictor: Predictor) -> None:
+    assert predictor.predict_one({"text": TEXTS[0], "human": True}).routing.route == "human_review"
+
+
+def test_a_bad_human_flag_is_refused_naming_the_record(predictor: Predictor) -> None:
+    with pytest.raises(ValueError, match=r"record 1: 'human' must be true, false or absent"):
+        predictor.predict_batch([TEXTS[0], {"text": TEXTS[1], "human": "yes"}])
 
 
 def test_int8_agrees_with_fp32_on_most_predictions(predictor: Predictor, small_corpus) -> None:

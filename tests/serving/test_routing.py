@@ -1,5 +1,6 @@
 """The routing safety net: emergencies always transfer whatever the model says; uncertain or charged appeals
-go to a person; the evaluation counts what was automated and where emergencies went."""
+go to a person; the evaluation counts what was automated and where emergencies went. The layers themselves are
+tested in tests/triage/."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ import dataclasses
 import pandas as pd
 import pytest
 
-from hotline_ml.config import EmergencyRule, RoutingConfig
+from hotline_ml.config import EmergencyRule
 from hotline_ml.predict import Predictor
-from hotline_ml.routing import Router, evaluate_routing
+from hotline_ml.triage import Router, evaluate_routing
+from tests.conftest import compose_config
+
+AUTOMATABLE = "政务服务/政策咨询"  # a grade the policy lets a machine close: only the triage layers protect
 
 # written for these tests (not the synthetic phrase bank): one or more per kind of emergency
 EMERGENCIES = {
@@ -29,40 +33,55 @@ EMERGENCIES = {
     "有人站在桥上说要往下跳": {"110", "120"},
     "我真的不想活了，药都准备好了": {"110", "120"},
 }
-ROUTINE = ["小区门口的路灯坏了一个多月了", "我家燃气费这个月怎么这么高", "楼上装修噪音太大，能不能只在白天施工",
-           "消防通道被杂物堵了，万一着火人都跑不出来",
-           # everyday disputes that only sound like being held
-           "小区门口停满了车，早上车出不去", "公交司机过了站不让下车", "店员非要我办卡，不办不让走"]
+ROUTINE = ["小区门口的路灯坏了一个多月了", "我家燃气费这个月怎么这么高", "楼上装修噪音太大，能不能只在白天施工"]
+# everyday disputes that only sound like being held: never transferred (the detector may send them to a person)
+SOUND_HELD = ["小区门口停满了车，早上车出不去", "公交司机过了站不让下车", "店员非要我办卡，不办不让走"]
 
 
 @pytest.fixture(scope="module")
-def router(routing_cfg) -> Router:
-    return Router(routing_cfg)
+def default_routing():
+    """conf/routing/default.yaml (the serve config leaves routing to the model unless chosen)."""
+    return compose_config("serve", ["routing=default"]).routing
+
+
+@pytest.fixture(scope="module")
+def router(default_routing) -> Router:
+    return Router(default_routing)
 
 
 @pytest.mark.parametrize("text", list(EMERGENCIES))
 def test_emergencies_transfer_even_when_the_model_is_sure_it_is_routine(router: Router, text: str) -> None:
-    d = router.decide(text, type_score=0.99, emergency_prob=0.0)
+    d = router.decide(text, type_score=0.99, emergency_prob=0.0, appeal_type=AUTOMATABLE)
     assert d.route == "transfer" and d.forced_urgency == "紧急"
     assert EMERGENCIES[text] <= set(d.transfer_to), d
-    assert d.reasons and all(r.startswith("emergency:") for r in d.reasons)
+    assert d.reasons and all(r.startswith(("lexicon:", "concept:", "detector(")) for r in d.reasons)
 
 
 def test_emergency_texts_through_the_predictor_are_forced_to_urgent(predictor: Predictor) -> None:
     out = predictor.predict_batch(list(EMERGENCIES))
     assert (out["route"] == "transfer").all() and (out["urgency"] == "紧急").all()
-    assert (out["transfer_to"] != "").all()
+    assert out["transfer_to"].map(len).gt(0).all()
 
 
 @pytest.mark.parametrize("text", ROUTINE)
-def test_routine_confident_appeals_are_automated(router: Router, text: str) -> None:
-    assert router.decide(text, type_score=0.95, emergency_prob=0.01).route == "automated"
+def test_routine_confident_appeals_of_an_automatable_grade_are_automated(router: Router, text: str) -> None:
+    assert router.decide(text, type_score=0.95, emergency_prob=0.01, appeal_type=AUTOMATABLE).route == "automated"
+
+
+@pytest.mark.parametrize("text", SOUND_HELD)
+def test_everyday_disputes_are_not_transferred(router: Router, text: str) -> None:
+    assert router.decide(text, type_score=0.95, emergency_prob=0.01, appeal_type=AUTOMATABLE).route != "transfer"
+
+
+def test_a_hazard_is_framed_not_transferred(router: Router) -> None:
+    d = router.decide("消防通道被杂物堵了，万一着火人都跑不出来", 0.95, 0.01, appeal_type=AUTOMATABLE)
+    assert d.route == "human_review" and "framed:hypothetical(万一)" in d.reasons
 
 
 def test_low_confidence_and_suspected_emergency_go_to_a_person(router: Router) -> None:
-    low = router.decide(ROUTINE[0], type_score=0.3, emergency_prob=0.0)
+    low = router.decide(ROUTINE[0], type_score=0.3, emergency_prob=0.0, appeal_type=AUTOMATABLE)
     assert low.route == "human_review" and low.reasons[0].startswith("low_confidence(0.30<")
-    suspect = router.decide(ROUTINE[0], type_score=0.95, emergency_prob=0.5)
+    suspect = router.decide(ROUTINE[0], type_score=0.95, emergency_prob=0.5, appeal_type=AUTOMATABLE)
     assert suspect.route == "human_review" and suspect.reasons[0].startswith("model_emergency")
 
 
@@ -73,20 +92,23 @@ def test_low_confidence_and_suspected_emergency_go_to_a_person(router: Router) -
     ("我真是忍无可忍了，天天半夜施工", "negative_emotion"),
 ])
 def test_escalation_and_emotion_go_to_a_person(router: Router, text: str, signal: str) -> None:
-    d = router.decide(text, type_score=0.95, emergency_prob=0.0)
+    d = router.decide(text, type_score=0.95, emergency_prob=0.0, appeal_type=AUTOMATABLE)
     assert d.route == "human_review" and any(r.startswith(signal) for r in d.reasons), d
 
 
-def test_thresholds_live_in_config(routing_cfg) -> None:
-    strict = Router(dataclasses.replace(routing_cfg, confidence_threshold=0.99))
-    assert strict.decide(ROUTINE[0], 0.95, 0.0).route == "human_review"
+def test_thresholds_live_in_config(default_routing) -> None:
+    strict = Router(dataclasses.replace(default_routing, confidence_threshold=0.99))
+    assert strict.decide(ROUTINE[0], 0.95, 0.0, appeal_type=AUTOMATABLE).route == "human_review"
 
 
-def test_bad_rules_are_errors_naming_the_rule() -> None:
+def test_bad_rules_are_errors_naming_the_rule(default_routing) -> None:
+    def with_rules(**rules):
+        return dataclasses.replace(default_routing, emergency=rules)
+
     with pytest.raises(ValueError, match=r"routing.emergency.x.transfer_to"):
-        Router(RoutingConfig(0.5, 0.2, emergency={"x": EmergencyRule(transfer_to=["911"], keywords=["火"])}))
+        Router(with_rules(x=EmergencyRule(transfer_to=["911"], keywords=["火"])))
     with pytest.raises(ValueError, match=r"routing.emergency.y: invalid pattern"):
-        Router(RoutingConfig(0.5, 0.2, emergency={"y": EmergencyRule(transfer_to=["119"], patterns=["(火"])}))
+        Router(with_rules(y=EmergencyRule(transfer_to=["119"], patterns=["(火"])))
 
 
 def test_evaluation_counts_automation_accuracy_and_emergencies() -> None:

@@ -1,0 +1,157 @@
+"""Model families compete on the same rows: BERT, linear and their ensemble, trained, calibrated and evaluated on
+one train / validation / test split; the best on the validation primary macro-F1 wins.
+
+Metric names: ``test_<task>_<metric>/<family>`` and ``validation_<task>_macro_f1/<family>`` for every family,
+and plain ``test_<task>_<metric>`` for the winner (what the registry compares).
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from hotline_ml.classify.ensemble import EnsembleClassifier
+from hotline_ml.classify.evaluate import Evaluation, evaluate_model
+from hotline_ml.classify.families import TextClassifier
+from hotline_ml.classify.features import LabelSpace, encode_dataset, label_column, model_texts, subsample, task_values
+from hotline_ml.classify.inference import AppealClassifier, InferenceSettings
+from hotline_ml.classify.linear import LinearClassifier
+from hotline_ml.classify.metrics import classification_metrics
+from hotline_ml.classify.model import class_weights, load_for_finetuning
+from hotline_ml.classify.tokenizer import load_tokenizer
+from hotline_ml.classify.train import fine_tune
+from hotline_ml.config import Family, TrainClassifierConfig
+from hotline_ml.data.label_tree import label_descriptions
+
+log = logging.getLogger(__name__)
+LogFn = Callable[[Mapping[str, float], int], None]
+
+
+@dataclass
+class Competition:
+    """Every family's trained model and evaluation on one split, and the winner."""
+
+    models: dict[str, TextClassifier]
+    evaluations: dict[str, Evaluation]
+    validation_scores: dict[str, float]
+    winner: str
+    labels: LabelSpace
+    metrics: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def model(self) -> TextClassifier:
+        """The winning family's model."""
+        return self.models[self.winner]
+
+    @property
+    def evaluation(self) -> Evaluation:
+        """The winner's evaluation (plain metric names)."""
+        return self.evaluations[self.winner]
+
+
+def family_names(cfg: TrainClassifierConfig) -> list[str]:
+    """Families to train, checked: the ensemble needs both members."""
+    names = [f.value if isinstance(f, Family) else str(f) for f in cfg.classifier.families]
+    if not names:
+        raise ValueError("classifier.families is empty; list at least one of bert, linear, ensemble")
+    if "ensemble" in names and not {"bert", "linear"} <= set(names):
+        raise ValueError(f"classifier.families {names}: the ensemble needs bert and linear too")
+    return names
+
+
+def compete(cfg: TrainClassifierConfig, train: pd.DataFrame, val: pd.DataFrame, test: pd.DataFrame,
+            work_dir: Path, with_figures: bool, log_fn: LogFn | None = None) -> Competition:
+    """Train every configured family on ``train``, calibrate on ``val``, evaluate on ``test``, pick the best.
+
+    The BERT reads ``classifier.max_train_samples`` rows of ``train`` (stratified); the linear family reads
+    ``classifier.linear.max_train_samples`` (all by default). Validation and test rows are the same for all.
+    """
+    c = cfg.classifier
+    names = family_names(cfg)
+    labels = LabelSpace.from_training_data(train, c.tasks, _label_order(cfg))
+    settings = InferenceSettings(max_length=cfg.model.max_length, use_title=c.use_title)
+    val_texts, test_texts = model_texts(val, c.use_title), model_texts(test, c.use_title)
+    val_y = {t: labels.encode(val, t) for t in labels.tasks}
+    test_y = {t: labels.encode(test, t) for t in labels.tasks}
+    models: dict[str, TextClassifier] = {}
+    if "linear" in names:
+        lin_train = subsample(train, c.linear.max_train_samples, task_values(train, c.primary_task), cfg.seed)
+        models["linear"] = LinearClassifier.fit(
+            c.linear, labels.tasks, settings, model_texts(lin_train, c.use_title),
+            {t: labels.encode(lin_train, t) for t in labels.tasks}, val_texts, val_y, c.primary_task, cfg.seed,
+            label_descriptions(cfg.data))
+    if "bert" in names:
+        bert_train = subsample(train, c.max_train_samples, task_values(train, c.primary_task), cfg.seed)
+        models["bert"] = _fine_tune_bert(cfg, labels, settings, bert_train, val, work_dir, log_fn)
+    evaluations: dict[str, Evaluation] = {}
+    for name in [n for n in names if n != "ensemble"]:
+        evaluations[name] = _evaluate(models[name], labels, val_texts, val_y, test_texts, test_y, cfg, with_figures)
+    if "ensemble" in names:
+        models["ensemble"] = EnsembleClassifier.fit(models["bert"], models["linear"], val_texts, val_y,
+                                                    list(c.ensemble_weights))
+        evaluations["ensemble"] = _evaluate(models["ensemble"], labels, val_texts, val_y, test_texts, test_y, cfg,
+                                            with_figures)
+    scores = {n: _validation_score(models[n], val_texts, val_y[c.primary_task], labels, c.primary_task)
+              for n in names}
+    winner = max(names, key=lambda n: (scores[n], -names.index(n)))
+    log.info("validation %s macro-F1: %s -> %s", c.primary_task,
+             ", ".join(f"{n} {s:.4f}" for n, s in scores.items()), winner)
+    comp = Competition(models, evaluations, scores, winner, labels)
+    comp.metrics = _metrics(comp, c.primary_task)
+    return comp
+
+
+def _label_order(cfg: TrainClassifierConfig) -> dict[str, list[str]]:
+    from hotline_ml.classify.features import label_order
+
+    return label_order(cfg.data.taxonomy, cfg.data.urgency_levels)
+
+
+def _fine_tune_bert(cfg: TrainClassifierConfig, labels: LabelSpace, settings: InferenceSettings,
+                    train: pd.DataFrame, val: pd.DataFrame, work_dir: Path, log_fn: LogFn | None) -> AppealClassifier:
+    c = cfg.classifier
+    tokenizer = load_tokenizer(cfg.model.pretrained)
+    sets = {name: encode_dataset(f, tokenizer, labels, cfg.model.max_length, c.use_title)
+            for name, f in (("train", train), ("validation", val))}
+    ids = {t: list(sets["train"][label_column(t)]) for t in labels.tasks}
+    model = load_for_finetuning(cfg.model.pretrained, tokenizer, labels,
+                                class_weights(labels, ids, c.class_weighting), pooling=cfg.model.pooling)
+    trainer_dir = work_dir / "trainer"
+    trainer = fine_tune(model, tokenizer, sets["train"], sets["validation"], cfg.trainer, str(trainer_dir),
+                        cfg.seed, c.primary_task, c.early_stopping_patience, log_fn)
+    shutil.rmtree(trainer_dir, ignore_errors=True)  # intermediate checkpoints; the best model is in memory
+    return AppealClassifier(trainer.model, tokenizer, settings)
+
+
+def _evaluate(model: TextClassifier, labels: LabelSpace, val_texts: list[str], val_y: dict[str, np.ndarray],
+              test_texts: list[str], test_y: dict[str, np.ndarray], cfg: TrainClassifierConfig,
+              with_figures: bool) -> Evaluation:
+    # evaluation goes through the serving path (input order kept), and fits the family's temperatures
+    ev = evaluate_model(labels.tasks, model.logits(val_texts), val_y, model.logits(test_texts), test_y,
+                        cfg.classifier, with_figures)
+    model.set_temperatures(ev.temperatures)
+    return ev
+
+
+def _validation_score(model: TextClassifier, texts: list[str], y: np.ndarray, labels: LabelSpace,
+                      task: str) -> float:
+    pred = model.predict_proba(texts)[task].argmax(1)
+    keep = y != -100
+    return classification_metrics(y[keep], pred[keep], labels.tasks[task])[0]["macro_f1"]
+
+
+def _metrics(comp: Competition, primary_task: str) -> dict[str, float]:
+    out = dict(comp.evaluation.metrics)
+    for name, ev in comp.evaluations.items():
+        out.update({f"{k}/{name}": v for k, v in ev.metrics.items()})
+        out[f"validation_{primary_task}_macro_f1/{name}"] = comp.validation_scores[name]
+    if "ensemble" in comp.models:
+        for task, w in comp.models["ensemble"].weights.items():
+            out[f"ensemble_bert_weight_{task}"] = w
+    return out

@@ -1,0 +1,123 @@
+"""Model families behind one interface: whatever the classifier job registers, the predictor serves the same way.
+
+A family is an object with
+
+- ``labels``: task -> label names (from the model's own saved config);
+- ``settings``: :class:`~hotline_ml.classify.inference.InferenceSettings` (max length, whether titles are read,
+  batch size);
+- ``logits(texts)``: scores before calibration; ``predict_proba(texts) -> {task: (n, k) probabilities}`` =
+  softmax(logits / temperature), in input order; ``set_temperatures`` (fitted on validation by the evaluation);
+- ``save(directory) -> directory`` and a ``load(directory)`` classmethod (no pickle, never the network);
+- ``with_batch_size(n)`` and ``quantized_int8()``: copies tuned for serving.
+
+:func:`load_model` reads any family's directory (``family.json`` names the family; a directory without it is
+a BERT checkpoint written before families existed).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from hotline_ml.classify.inference import SETTINGS_FILE, AppealClassifier, InferenceSettings
+
+FAMILY_FILE = "family.json"
+
+
+class TextClassifier(Protocol):
+    """What the predictor and the evaluation need from a trained model of any family."""
+
+    settings: InferenceSettings
+
+    @property
+    def labels(self) -> dict[str, list[str]]: ...
+
+    def logits(self, texts: list[str]) -> dict[str, np.ndarray]: ...
+
+    def predict_proba(self, texts: list[str]) -> dict[str, np.ndarray]: ...
+
+    def set_temperatures(self, temperatures: dict[str, float]) -> None: ...
+
+    def save(self, directory: str | Path) -> Path: ...
+
+    def with_batch_size(self, batch_size: int) -> TextClassifier: ...
+
+    def quantized_int8(self) -> TextClassifier: ...
+
+
+def write_family(directory: Path, family: str, **extra: Any) -> None:
+    """Mark ``directory`` as holding a model of ``family``."""
+    (directory / FAMILY_FILE).write_text(json.dumps({"family": family, **extra}, ensure_ascii=False, indent=2),
+                                         encoding="utf-8")
+
+
+def family_of(directory: str | Path) -> str:
+    """The family saved in ``directory``: ``bert``, ``linear`` or ``ensemble``."""
+    directory = Path(directory)
+    marker = directory / FAMILY_FILE
+    if marker.is_file():
+        return json.loads(marker.read_text(encoding="utf-8"))["family"]
+    if (directory / SETTINGS_FILE).is_file():
+        return "bert"
+    raise ValueError(f"{directory}: not a saved classifier (no {FAMILY_FILE} or {SETTINGS_FILE})")
+
+
+def is_model_dir(directory: str | Path) -> bool:
+    """Whether ``directory`` holds a classifier of any family."""
+    directory = Path(directory)
+    return directory.is_dir() and ((directory / FAMILY_FILE).is_file() or (directory / SETTINGS_FILE).is_file())
+
+
+def load_model(directory: str | Path) -> TextClassifier:
+    """Load a classifier of any family from a directory written by its ``save``.
+
+    Raises:
+        ValueError: The directory holds no classifier, or names an unknown family.
+    """
+    family = family_of(directory)
+    if family == "bert":
+        return AppealClassifier.load(directory)
+    if family == "linear":
+        from hotline_ml.classify.linear import LinearClassifier
+
+        return LinearClassifier.load(directory)
+    if family == "ensemble":
+        from hotline_ml.classify.ensemble import EnsembleClassifier
+
+        return EnsembleClassifier.load(directory)
+    raise ValueError(f"{directory}: unknown model family {family!r} in {FAMILY_FILE}")
+
+
+def predict_frame(model: TextClassifier, frame: Any) -> Any:
+    """Raw per-task predictions for a frame with ``text`` (and ``title``): ``<task>``, ``<task>_score``,
+    ``<task>_top3`` (JSON). The classifier alone, without masking or routing."""
+    import pandas as pd
+
+    from hotline_ml.classify.features import model_texts
+
+    probs = model.predict_proba(model_texts(frame.reset_index(drop=True), model.settings.use_title))
+    out = {}
+    for task, p in probs.items():
+        names = np.array(model.labels[task], dtype=object)
+        top = np.argsort(-p, axis=1)[:, :3]
+        out[task] = names[top[:, 0]] if len(p) else np.array([], dtype=object)
+        out[f"{task}_score"] = p[np.arange(len(p)), top[:, 0]] if len(p) else np.array([], dtype=float)
+        out[f"{task}_top3"] = [json.dumps([[str(names[j]), round(float(row[j]), 4)] for j in idx],
+                                          ensure_ascii=False) for row, idx in zip(p, top, strict=True)]
+    return pd.DataFrame(out)
+
+
+class _FrameModel:
+    def __init__(self, model: TextClassifier) -> None:
+        self.model = model
+
+    def predict_frame(self, frame: Any) -> Any:
+        return predict_frame(self.model, frame)
+
+
+def load_from_artifacts(artifacts: dict[str, str]) -> _FrameModel:
+    """Entry point for the MLflow pyfunc wrapper: the model directory is the ``checkpoint`` artifact."""
+    return _FrameModel(load_model(artifacts["checkpoint"]))

@@ -1,0 +1,90 @@
+"""Model families: each trained on a tiny separable set, saved, reloaded with the same predictions, and the
+ensemble's weight chosen on validation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hotline_ml.classify.ensemble import EnsembleClassifier, fit_weight
+from hotline_ml.classify.families import family_of, load_model
+from hotline_ml.classify.inference import InferenceSettings
+from hotline_ml.classify.linear import LinearClassifier
+from tests.conftest import compose_config
+
+LABELS = {"type_l1": ["城乡建设", "劳动和社会保障"], "urgency": ["紧急", "加急", "一般"]}
+TEXTS = ["小区路灯坏了晚上很黑", "楼下道路破损积水严重", "小区电梯经常停运", "路边井盖缺失很危险",
+         "公司拖欠工资三个月", "单位不给交社保", "被辞退没有经济补偿", "加班费一直不发"]
+TYPE = np.array([0, 0, 0, 0, 1, 1, 1, 1])
+URGENCY = np.array([2, 1, 2, 0, 2, 1, 2, 2])
+
+
+TREE = {"城乡建设": ["路灯 照明", "道路 井盖"], "劳动和社会保障": ["工资 欠薪", "社保 补偿"]}
+
+
+def _linear(loss: str = "hinge", tree: bool = False) -> LinearClassifier:
+    cfg = compose_config("train_classifier").classifier.linear
+    cfg.min_df, cfg.loss = 1, loss
+    ids = {"type_l1": TYPE, "urgency": URGENCY}
+    texts = [f"标题{i}。{t}" for i, t in enumerate(TEXTS)]
+    return LinearClassifier.fit(cfg, LABELS, InferenceSettings(max_length=64, use_title=True), texts, ids, texts,
+                                ids, "type_l1", 0, TREE if tree else None)
+
+
+@pytest.mark.parametrize(("loss", "tree"), [("hinge", False), ("logistic", False), ("hinge", True)])
+def test_linear_learns_a_separable_set_and_reloads_identically(tmp_path: Path, loss: str, tree: bool) -> None:
+    model = _linear(loss, tree)
+    assert set(model.features.blocks) == ({"text", "title", "tree"} if tree else {"text", "title"})
+    model.set_temperatures({"type_l1": 0.5, "urgency": 2.0})
+    probs = model.predict_proba([f"标题{i}。{t}" for i, t in enumerate(TEXTS)])
+    assert (probs["type_l1"].argmax(1) == TYPE).all()
+    assert np.allclose(probs["type_l1"].sum(1), 1.0)
+    saved = model.save(tmp_path / "linear")
+    assert family_of(saved) == "linear" and not list(saved.glob("*.pkl"))
+    again = load_model(saved)
+    new = ["晚上路灯不亮", "老板欠薪不还"]
+    for task in LABELS:
+        assert np.allclose(again.predict_proba(new)[task], model.predict_proba(new)[task])
+    assert again.settings.use_title and again.temperatures == {"type_l1": 0.5, "urgency": 2.0}
+    assert again.predict_proba(new)["type_l1"].argmax(1).tolist() == [0, 1]
+
+
+def test_ensemble_weight_follows_the_better_member() -> None:
+    y = np.array([0, 1, 0, 1])
+    good = np.array([[0.9, 0.1], [0.2, 0.8], [0.8, 0.2], [0.1, 0.9]])
+    bad = np.full((4, 2), 0.5)
+    grid = [0.0, 0.25, 0.5, 0.75, 1.0]
+    assert fit_weight(good, bad, y, grid) == 1.0
+    assert fit_weight(bad, good, y, grid) == 0.0
+
+
+def test_bert_linear_and_ensemble_reload_with_the_same_predictions(tmp_path: Path, tiny_bert_dir: Path) -> None:
+    import torch
+
+    from hotline_ml.classify.features import LabelSpace
+    from hotline_ml.classify.inference import AppealClassifier
+    from hotline_ml.classify.model import load_for_finetuning
+    from hotline_ml.classify.tokenizer import load_tokenizer
+
+    torch.manual_seed(0)
+    tokenizer = load_tokenizer(str(tiny_bert_dir))
+    space = LabelSpace(LABELS)
+    bert = AppealClassifier(load_for_finetuning(str(tiny_bert_dir), tokenizer, space,
+                                                {t: [1.0] * len(v) for t, v in LABELS.items()}),
+                            tokenizer, InferenceSettings(max_length=64, use_title=True, batch_size=4))
+    bert.set_temperatures({"type_l1": 1.5, "urgency": 1.0})
+    linear = _linear()
+    ensemble = EnsembleClassifier.fit(bert, linear, TEXTS, {"type_l1": TYPE, "urgency": URGENCY}, [0.0, 0.5, 1.0])
+    ensemble.set_temperatures({"type_l1": 0.8, "urgency": 1.2})
+    new = ["晚上路灯不亮", "老板欠薪不还", "井盖丢了"]
+    for name, model in (("bert", bert), ("linear", linear), ("ensemble", ensemble)):
+        saved = model.save(tmp_path / name)
+        assert family_of(saved) == name
+        again = load_model(saved)
+        assert again.labels == LABELS
+        for task in LABELS:
+            assert np.allclose(again.predict_proba(new)[task], model.predict_proba(new)[task], atol=1e-6), name
+    # the linear model separates this set, the untrained BERT does not: validation puts weight on the linear
+    assert ensemble.weights["type_l1"] < 0.5
