@@ -15,7 +15,8 @@ toolkit's desensitizer first, as in serving.
     ``conf/data/tipdm2020c.yaml``, skipped when absent): the transfer rate; the transferred letters are written
     to ``outputs/bench_triage/tipdm_transferred.csv`` for reading.
 (c) The development corpus ``hotline_ml/triage/corpus/``, the detector scored out of fold
-    (``detector.cv_folds``), with the recall of the detector's review threshold.
+    (``detector.cv_folds``): each pair of files (``emergencies.jsonl`` + ``non_emergencies.jsonl``, ``..._2``; each
+    pair by another author) on its own and all together, with the recall of the detector's review threshold.
 """
 
 from __future__ import annotations
@@ -121,14 +122,25 @@ def tipdm(router: Router, masker, folder: Path) -> None:
     print(f"transferred letters: {OUT / 'tipdm_transferred.csv'}")
 
 
+def pair(source: str) -> str:
+    """The corpus pair of a corpus file: ``non_emergencies_2.jsonl`` -> ``*emergencies_2``."""
+    return "*" + source.removeprefix("non_").removesuffix(".jsonl")
+
+
 def dev(router: Router, masker, show_errors: int) -> None:
-    """(c) The development corpus with out-of-fold detector scores."""
+    """(c) The development corpus with out-of-fold detector scores (the folds run over all pairs together),
+    reported per pair of files (each pair has its own author) and over all of them."""
     corpus, scores = cross_validated_scores(router.cfg.detector)
     texts = masker.mask_many(corpus.texts)[0] if masker else corpus.texts
     decisions = worst_case(router, texts, scores)
     positive = corpus.labels == 1
-    report(f"dev corpus (detector {router.cfg.detector.cv_folds}-fold out of fold)", decisions, positive,
-           corpus.services)
+    folds = router.cfg.detector.cv_folds
+    pairs = np.array([pair(s) for s in corpus.sources])
+    for name in dict.fromkeys(pairs):
+        rows = np.flatnonzero(pairs == name)
+        report(f"dev corpus {name} (detector {folds}-fold out of fold)", [decisions[i] for i in rows],
+               positive[rows], [corpus.services[i] for i in rows])
+    report(f"dev corpus, all pairs (detector {folds}-fold out of fold)", decisions, positive, corpus.services)
     t = router.cfg.detector
     print(f"detector alone: recall {np.mean(scores[positive] >= t.review_threshold):.3f} at review threshold "
           f"{t.review_threshold} (threshold for recall 0.99: {threshold_for_recall(scores, corpus.labels, 0.99):.2f}),"
@@ -138,9 +150,10 @@ def dev(router: Router, masker, show_errors: int) -> None:
     print(f"transfer layers: {layer_counts(decisions)}")
     for label, wrong in (("emergency not transferred", lambda d, p: p and d.route != "transfer"),
                          ("non-emergency transferred", lambda d, p: not p and d.route == "transfer")):
-        errors = [(d, t, s) for d, t, s, p in zip(decisions, texts, scores, positive, strict=True) if wrong(d, p)]
-        for d, text, s in errors[:show_errors]:
-            print(f"  [{label}] {d.route} {s:.2f} {list(d.reasons)[:4]} {text[:90]}")
+        errors = [(d, t, s, n) for d, t, s, p, n in zip(decisions, texts, scores, positive, pairs, strict=True)
+                  if wrong(d, p)]
+        for d, text, s, n in errors[:show_errors]:
+            print(f"  [{label}, {n}] {d.route} {s:.2f} {list(d.reasons)[:4]} {text[:90]}")
 
 
 def main() -> None:

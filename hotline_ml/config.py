@@ -572,7 +572,8 @@ class EmergencyRule:
         keywords: Literal phrases; any one of them in the (desensitized) text fires the rule.
         patterns: Regular expressions (Python ``re``), for phrasings with words in between.
         unless: Regular expressions for phrasings that mean something else (``救命药``, ``打着火`` a stove);
-            text they match is ignored by this rule. Past, hypothetical or reported events are NOT listed here:
+            text they match is blanked before every layer (rules, concepts, framing, alarms), so a figure of speech
+            (``气得想跳楼``) stops them all. Past, hypothetical or reported events are NOT listed here:
             the framing layer (:class:`FramingConfig`) handles them for every rule.
     """
 

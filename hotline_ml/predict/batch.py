@@ -6,7 +6,9 @@ Layout of ``output_dir``::
                                    line per finished chunk with its counts (appended and fsynced after the
                                    chunk's files are in place)
     parts/predictions-00042.parquet, parts/rejects-00042.csv    each written to a temporary name, then renamed
-    predictions.parquet (or .csv), rejects.csv, summary.json    assembled from the parts at the end
+    predictions.parquet (or .csv), rejects.csv, summary.json    assembled from the parts at the end; for labelled
+                                   input summary.json holds the routing evaluation (``routing``) beside the
+                                   summed counts behind it (``evaluation``)
 
 Chunking is deterministic (records ``k * chunk_rows + 1 ..`` of the file), so a run killed at any point and
 rerun skips the chunks in the manifest, redoes the one it was in (overwriting any half-written part) and
@@ -20,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import os
 import time
 from collections import Counter
@@ -97,10 +100,23 @@ class BatchResult:
         lines.append(f"throughput: {self.orders_per_second:,.0f} orders read/s, {self.scored_per_second:,.0f} scored/s "
                      f"({self.chunks - self.resumed_chunks} chunks in {self.seconds:.1f} s; "
                      f"{self.resumed_chunks} resumed from an earlier run)")
-        if self.evaluation.get("n"):
-            lines.append(RoutingEvaluation.from_tallies(self.evaluation).summary())
+        if self.routing is not None:
+            lines.append(self.routing.summary())
         lines += [f"wrote {name}: {path}" for name, path in self.files.items()]
         return "\n".join(lines)
+
+    @property
+    def routing(self) -> RoutingEvaluation | None:
+        """The routing evaluation over the labelled orders of all chunks (``None`` when none is labelled), the
+        automatable-grade figures by the predictor's automation policy."""
+        return RoutingEvaluation.from_tallies(self.evaluation) if self.evaluation.get("n") else None
+
+    def to_json(self) -> dict:
+        """What ``summary.json`` holds: the fields, plus ``routing`` (figures; NaN written as null)."""
+        ev = self.routing
+        routing = None if ev is None else {k: None if isinstance(v, float) and math.isnan(v) else v
+                                           for k, v in asdict(ev).items()}
+        return {**asdict(self), "routing": routing}
 
 
 class Manifest:
@@ -193,7 +209,7 @@ def score_file(cfg: BatchScoreConfig, predictor: Predictor, progress: bool = Tru
     files = _assemble(out, sorted(manifest.done), cfg.output_format)
     result = _result(list(manifest.done.values()), resumed, seconds, (new_read, new_scored), files, examples,
                      cfg.examples)
-    (out / "summary.json").write_text(json.dumps(asdict(result), ensure_ascii=False, indent=2), encoding="utf-8")
+    (out / "summary.json").write_text(json.dumps(result.to_json(), ensure_ascii=False, indent=2), encoding="utf-8")
     return result
 
 
@@ -228,7 +244,8 @@ def _score_chunk(k: int, raw: RawTable, cfg: BatchScoreConfig, predictor: Predic
     _collect_examples(orders, predictions, examples, cfg.examples)
     return ChunkCounts(k, raw.n_read, len(orders), len(validated.rejects), int((~on_day).sum()),
                        dict(validated.report.reasons), predictions["route"].value_counts().to_dict(),
-                       routing_tallies(predictions, orders, predictor.router.cfg.emergency_label))
+                       routing_tallies(predictions, orders, predictor.router.cfg.emergency_label,
+                                       predictor.router.policy.is_automatable))
 
 
 def _with_required(raw: RawTable, cfg: BatchScoreConfig) -> RawTable:

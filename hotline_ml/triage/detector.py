@@ -1,10 +1,10 @@
 """The learned emergency detector: character n-gram TF-IDF + logistic regression on the packaged corpus.
 
-Trained at load (well under a second) from ``hotline_ml/triage/corpus/`` (``emergencies.jsonl`` and
-``non_emergencies.jsonl``, one ``{"text", "service"}`` object per line): no pickled model travels, and the same
-corpus and settings always give the same model. A second, three-class logistic regression on the emergencies
-alone names the line (110/119/120) when no rule does. Settings are under ``detector`` in
-``conf/routing/default.yaml``; :func:`cross_validated_scores` backs the choice of its thresholds.
+Trained at load (about a second) from ``hotline_ml/triage/corpus/`` (two independently written pairs of
+``emergencies*.jsonl`` and ``non_emergencies*.jsonl``, one ``{"text", "service"}`` object per line): no pickled
+model travels, and the same corpus and settings always give the same model. A second, three-class logistic
+regression on the emergencies alone names the line (110/119/120) when no rule does. Settings are under
+``detector`` in ``conf/routing/default.yaml``; :func:`cross_validated_scores` backs the choice of its thresholds.
 """
 
 from __future__ import annotations
@@ -24,18 +24,21 @@ from sklearn.multiclass import OneVsRestClassifier
 from hotline_ml.config import DetectorConfig
 from hotline_ml.data.synthetic.text import OrderContext, TextComposer, load_phrase_bank
 
-#: The packaged development corpus.
+#: The packaged development corpus: file -> label (1 = emergency). Each pair was written by another author.
 CORPUS_DIR = Path(__file__).parent / "corpus"
-CORPUS_FILES = {"emergencies.jsonl": 1, "non_emergencies.jsonl": 0}
+CORPUS_FILES = {"emergencies.jsonl": 1, "non_emergencies.jsonl": 0,
+                "emergencies_2.jsonl": 1, "non_emergencies_2.jsonl": 0}
 
 
 @dataclass(frozen=True)
 class Corpus:
-    """Texts (n,), labels (n,) 1 = emergency, services (n,) ``110``/``119``/``120`` or ``None``."""
+    """Texts (n,), labels (n,) 1 = emergency, services (n,) ``110``/``119``/``120`` or ``None``, sources (n,)
+    the corpus file of each text (``synthetic`` for generated negatives)."""
 
     texts: list[str]
     labels: np.ndarray
     services: list[str | None]
+    sources: list[str]
 
 
 def load_corpus(directory: Path = CORPUS_DIR) -> Corpus:
@@ -45,7 +48,7 @@ def load_corpus(directory: Path = CORPUS_DIR) -> Corpus:
         FileNotFoundError: A corpus file is missing.
         ValueError: A line is not a JSON object with a non-empty ``text`` (the message names file and line).
     """
-    texts, labels, services = [], [], []
+    texts, labels, services, sources = [], [], [], []
     for name, label in CORPUS_FILES.items():
         path = directory / name
         for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
@@ -61,26 +64,27 @@ def load_corpus(directory: Path = CORPUS_DIR) -> Corpus:
             texts.append(text)
             labels.append(label)
             services.append(row.get("service") if label else None)
-    return Corpus(texts, np.array(labels, dtype=int), services)
+            sources.append(name)
+    return Corpus(texts, np.array(labels, dtype=int), services, sources)
 
 
 def synthetic_negatives(n: int) -> Corpus:
     """``n`` ordinary appeals from the synthetic phrase bank, round-robin over its types (seed 0)."""
     if n <= 0:
-        return Corpus([], np.zeros(0, dtype=int), [])
+        return Corpus([], np.zeros(0, dtype=int), [], [])
     bank = load_phrase_bank()
     composer = TextComposer(bank, random.Random(0))
     types = sorted(bank.types)
     texts = [composer.compose(OrderContext(types[i % len(types)], "一般", "朝阳区", 6, 15, False, False)).text
              for i in range(n)]
-    return Corpus(texts, np.zeros(n, dtype=int), [None] * n)
+    return Corpus(texts, np.zeros(n, dtype=int), [None] * n, ["synthetic"] * n)
 
 
 def training_corpus(cfg: DetectorConfig) -> Corpus:
     """The packaged corpus plus ``cfg.synthetic_negatives`` synthetic ordinary appeals."""
     corpus, extra = load_corpus(), synthetic_negatives(cfg.synthetic_negatives)
     return Corpus(corpus.texts + extra.texts, np.concatenate([corpus.labels, extra.labels]),
-                  corpus.services + extra.services)
+                  corpus.services + extra.services, corpus.sources + extra.sources)
 
 
 def _vectorizer(cfg: DetectorConfig) -> TfidfVectorizer:
@@ -150,7 +154,8 @@ def cross_validated_scores(cfg: DetectorConfig, corpus: Corpus | None = None) ->
     texts = np.array(corpus.texts, dtype=object)
     for train, test in folds.split(texts, corpus.labels):
         part = Corpus(list(texts[train]) + extra.texts, np.concatenate([corpus.labels[train], extra.labels]),
-                      [corpus.services[i] for i in train] + extra.services)
+                      [corpus.services[i] for i in train] + extra.services,
+                      [corpus.sources[i] for i in train] + extra.sources)
         scores[test] = EmergencyDetector(cfg, part).score(list(texts[test]))
     return corpus, scores
 

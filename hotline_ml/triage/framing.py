@@ -19,6 +19,8 @@ from hotline_ml.triage.cues import compile_rule, find_in_window
 
 #: Framing kinds, in the order they are checked.
 FRAME_KINDS: tuple[str, ...] = ("past", "habitual", "hypothetical", "consultation", "reported")
+#: Framing kinds that frame a whole text (:meth:`Framing.text_frame`).
+TEXT_FRAME_KINDS: tuple[str, ...] = ("past", "consultation", "reported")
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,18 @@ class Framing:
                 return Frame(kind, cue)
         if len(text) >= self.cfg.long_letter_chars:
             return Frame("narrative", f"{len(text)}字")
+        return None
+
+    def text_frame(self, text: str) -> Frame | None:
+        """A past, consultation or reported cue anywhere in ``text`` when no live or alarm cue is anywhere in
+        it: the test a detector-only transfer (no rule hit to frame) must pass. Hypothetical and habitual cues
+        do not count here: callers in a live emergency guess (``可能``) and describe (``疼得很频繁``)."""
+        if self.alarm.search(text) or self.live.search(text):
+            return None
+        for kind in TEXT_FRAME_KINDS:
+            m = self.frames[kind].search(text)
+            if m:
+                return Frame(kind, m.group(0))
         return None
 
     def is_long_letter(self, text: str) -> bool:

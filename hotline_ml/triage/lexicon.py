@@ -3,7 +3,10 @@
 Each rule names the emergency lines it transfers to. Rules run on desensitized text (placeholders such as
 ``[电话]`` never match). Whether a hit is live is not the lexicon's business: :mod:`hotline_ml.triage.framing`
 judges every hit, so the rules list what an emergency sounds like and nothing about tense or mood. ``unless``
-patterns only blank out phrases that mean something else (``救命药``, ``打着火`` a stove).
+patterns only blank out phrases that mean something else (``救命药``, ``打着火`` a stove) and figures of speech
+(``气得想跳楼``, ``差到爆炸``): :meth:`Lexicon.blank` blanks those of every rule, once, before any layer (the
+rules, the concepts, the framing cues) reads the text, so a figure of speech neither fires a rule nor counts as
+a call for help.
 """
 
 from __future__ import annotations
@@ -59,12 +62,6 @@ class _Rule:
     name: str
     regex: re.Pattern[str]
     lines: tuple[str, ...]
-    unless: re.Pattern[str] | None
-
-    def finditer(self, text: str):
-        if self.unless is not None:  # blank out other meanings, keeping positions
-            text = self.unless.sub(lambda m: "\u25a1" * len(m.group(0)), text)
-        return self.regex.finditer(text)
 
 
 class Lexicon:
@@ -76,16 +73,21 @@ class Lexicon:
     """
 
     def __init__(self, rules: Mapping[str, EmergencyRule]) -> None:
-        self.rules = [self._rule(name, r) for name, r in rules.items()]
+        self.rules = [_Rule(name, compile_cues(f"routing.emergency.{name}", r.keywords, r.patterns),
+                            check_lines(f"routing.emergency.{name}", r.transfer_to)) for name, r in rules.items()]
+        unless = [compile_cues(f"routing.emergency.{name}.unless", [], r.unless).pattern
+                  for name, r in rules.items() if r.unless]
+        self.other_meanings = re.compile("|".join(f"(?:{u})" for u in unless)) if unless else None
 
-    @staticmethod
-    def _rule(name: str, rule: EmergencyRule) -> _Rule:
-        where = f"routing.emergency.{name}"
-        lines = check_lines(where, rule.transfer_to)
-        unless = compile_cues(f"{where}.unless", [], rule.unless) if rule.unless else None
-        return _Rule(name, compile_cues(where, rule.keywords, rule.patterns), lines, unless)
+    def blank(self, text: str) -> str:
+        """``text`` with every rule's ``unless`` phrase replaced by ``□`` (same length, so offsets hold)."""
+        if self.other_meanings is None:
+            return text
+        return self.other_meanings.sub(lambda m: "\u25a1" * len(m.group(0)), text)
 
     def hits(self, text: str) -> list[Hit]:
-        """Every match of every rule, in config order then text order."""
+        """Every match of every rule in ``text`` (blanked here when the caller has not), in config order then
+        text order."""
+        text = self.blank(text)
         return [Hit("lexicon", r.name, m.group(0), m.start(), m.end(), r.lines)
-                for r in self.rules for m in r.finditer(text) if m.group(0)]
+                for r in self.rules for m in r.regex.finditer(text) if m.group(0)]

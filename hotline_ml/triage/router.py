@@ -4,8 +4,9 @@ Order of precedence (all settings in ``conf/routing/default.yaml``):
 
 1. ``transfer`` to 110/119/120, urgency forced to ``紧急``, when a lexicon rule or a strong danger concept
    fires unframed (the model cannot veto it), or when the learned detector scores at least
-   ``detector.transfer_threshold`` on a text that is no long letter and has no framed hit. The lines come from
-   the hits, else from the detector's line classifier.
+   ``detector.transfer_threshold`` on a text that is no long letter, has no framed hit and no past,
+   consultation or reported cue anywhere unless a live cue is there too (:meth:`Framing.text_frame`). The lines
+   come from the hits, else from the detector's line classifier.
 2. ``human_review`` when anything below holds (all that hold are listed in ``reasons``): a framed or weak hit,
    a detector score at least ``detector.review_threshold``, the model's ``紧急`` probability at least
    ``emergency_review_threshold``, appeal-type confidence below ``confidence_threshold``, a review signal, an
@@ -51,9 +52,11 @@ class Router:
         self.detector: EmergencyDetector | None = load_detector(cfg.detector) if cfg.detector.enabled else None
 
     def framed_hits(self, text: str) -> list[tuple[Hit, Frame | None]]:
-        """Every lexicon and concept hit with its framing (``None`` = live)."""
-        return [(h, self.framing.frame(text, h.start, h.end))
-                for h in self.lexicon.hits(text) + self.concepts.hits(text)]
+        """Every lexicon and concept hit with its framing (``None`` = live), all read on the text with the
+        rules' other meanings and figures of speech blanked (:meth:`Lexicon.blank`)."""
+        plain = self.lexicon.blank(text)
+        return [(h, self.framing.frame(plain, h.start, h.end))
+                for h in self.lexicon.hits(plain) + self.concepts.hits(plain)]
 
     def emergencies(self, text: str) -> list[tuple[str, str, tuple[str, ...]]]:
         """Hits that transfer by rule: ``(layer:name, matched phrase, lines)``, lexicon first."""
@@ -78,11 +81,14 @@ class Router:
         if live:
             return self._transfer(live, [self._detector_reason(detector_score, review=True)], ())
         framed = [f for _, f in found if f is not None]
-        if (detector_score is not None and detector_score >= self.cfg.detector.transfer_threshold
-                and not framed and not self.framing.is_long_letter(text)):
-            return self._transfer([h for h, _ in found], [self._detector_reason(detector_score, review=False)],
-                                  tuple(self.detector.service([text])))
+        whole = None
+        if detector_score is not None and detector_score >= self.cfg.detector.transfer_threshold and not framed:
+            whole = self.framing.text_frame(self.lexicon.blank(text))
+            if whole is None and not self.framing.is_long_letter(text):
+                return self._transfer([h for h, _ in found], [self._detector_reason(detector_score, review=False)],
+                                      tuple(self.detector.service([text])))
         reasons = [r for h, f in found for r in (h.reason(), f.reason() if f else None) if r]
+        reasons.append(whole.reason() if whole else None)
         reasons.append(self._detector_reason(detector_score, review=True))
         reasons += self._model_reasons(type_score, emergency_prob)
         reasons += [f"{name}({m.group(0)})" for name, rx in self.review if (m := rx.search(text))]

@@ -88,3 +88,37 @@ def test_bert_linear_and_ensemble_reload_with_the_same_predictions(tmp_path: Pat
             assert np.allclose(again.predict_proba(new)[task], model.predict_proba(new)[task], atol=1e-6), name
     # the linear model separates this set, the untrained BERT does not: validation puts weight on the linear
     assert ensemble.weights["type_l1"] < 0.5
+
+
+def test_every_family_is_served_by_the_predictor_with_the_same_columns(tmp_path: Path, tiny_bert_dir: Path) -> None:
+    import torch
+
+    from hotline_ml.classify.features import LabelSpace
+    from hotline_ml.classify.inference import AppealClassifier
+    from hotline_ml.classify.model import load_for_finetuning
+    from hotline_ml.classify.tokenizer import load_tokenizer
+    from hotline_ml.predict import Predictor
+    from hotline_ml.predict.classifier import PREDICTION_COLUMNS
+
+    torch.manual_seed(0)
+    tokenizer = load_tokenizer(str(tiny_bert_dir))
+    bert = AppealClassifier(load_for_finetuning(str(tiny_bert_dir), tokenizer, LabelSpace(LABELS),
+                                                {t: [1.0] * len(v) for t, v in LABELS.items()}),
+                            tokenizer, InferenceSettings(max_length=64, use_title=True, batch_size=4))
+    linear = _linear()
+    ensemble = EnsembleClassifier.fit(bert, linear, TEXTS, {"type_l1": TYPE, "urgency": URGENCY}, [0.0, 0.5, 1.0])
+    routing = compose_config("serve", ["routing=default"]).routing
+    records = [{"order_id": "1", "title": "路灯", "text": "小区路灯坏了晚上很黑，电话13812345678"},
+               {"order_id": "2", "title": "欠薪", "text": "公司拖欠工资三个月"},
+               {"order_id": "3", "text": "我家厨房煤气泄漏了味道很大"}]
+    frames = {}
+    for name, model in (("bert", bert), ("linear", linear), ("ensemble", ensemble)):
+        predictor = Predictor.load(str(model.save(tmp_path / name)), routing=routing)
+        frames[name] = out = predictor.predict_batch(records)
+        assert tuple(out.columns) == PREDICTION_COLUMNS and len(out) == 3
+        assert set(out["appeal_type"]) <= set(LABELS["type_l1"])
+        assert out.loc[2, "route"] == "transfer" and list(out.loc[2, "transfer_to"]) == ["119"]  # routing applies
+        assert predictor.predict_one(records[0]).appeal_type == out.loc[0, "appeal_type"]
+    # the linear model separates these texts; served, it still does (titles read, PII masked first)
+    assert frames["linear"]["appeal_type"].tolist()[:2] == ["城乡建设", "劳动和社会保障"]
+    assert {n: f.dtypes.to_dict() for n, f in frames.items()}["bert"] == frames["linear"].dtypes.to_dict()

@@ -19,6 +19,7 @@ import pytest
 from hotline_ml.data.io import estimate_records, iter_raw, read_raw
 from hotline_ml.predict import Predictor, predictions_from_frame
 from hotline_ml.predict.batch import PREDICTION_SCHEMA, score_file
+from hotline_ml.triage import routing_tallies
 from tests.conftest import ROOT, compose_config
 from tests.serving.conftest import MODEL_NAME
 
@@ -99,6 +100,27 @@ def test_scores_every_valid_id_once_and_rejects_with_reasons(orders_file: Path, 
     summary = result.summary()
     assert f"read {N_GOOD + 4} = scored {N_GOOD} + rejected 4" in summary and "orders read/s" in summary
     assert result.evaluation["n"] == N_GOOD and json.loads(Path(result.files["summary"]).read_text())["read"] == 44
+
+
+def test_routing_evaluation_over_the_automatable_grades_of_the_policy(orders_file: Path, tmp_path: Path,
+                                                                     registry_uri: str, predictor: Predictor,
+                                                                     small_corpus) -> None:
+    """Tallies summed over the 7 chunks equal those of the whole day, the automatable grades checked by the
+    predictor's own policy on the true types; the summary and summary.json report them."""
+    result = score_file(_cfg(orders_file, tmp_path / "out", registry_uri), predictor, progress=False)
+    predictions = pd.read_parquet(result.files["predictions"])
+    truth = small_corpus.orders.assign(order_id=small_corpus.orders["order_id"].astype(str)).set_index(
+        "order_id").loc[predictions["order_id"]].reset_index()
+    policy = predictor.router.policy
+    assert result.evaluation == routing_tallies(predictions, truth, predictor.router.cfg.emergency_label,
+                                                policy.is_automatable)
+    automatable = truth["appeal_type"].map(policy.is_automatable)
+    assert result.routing.automatable == automatable.sum() > 0 and result.routing.share_automatable == (
+        automatable.mean())
+    assert result.routing.automatable_automated == (predictions["route"][automatable] == "automated").sum()
+    assert "true type an automatable grade: " in result.summary()
+    written = json.loads(Path(result.files["summary"]).read_text(encoding="utf-8"))["routing"]
+    assert written["automatable"] == automatable.sum() and written["share_automatable"] == automatable.mean()
 
 
 def test_csv_output_and_day_filter(orders_file: Path, tmp_path: Path, registry_uri: str, predictor: Predictor,

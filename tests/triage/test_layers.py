@@ -97,3 +97,52 @@ def test_detector_only_transfer_uses_its_line_classifier(routing_cfg) -> None:
     router = Router(routing_cfg)
     d = router.decide("某某", 1.0, 0.0, appeal_type="政务服务/政策咨询", detector_score=0.99)
     assert d.route == "transfer" and len(d.transfer_to) == 1 and d.reasons[0].startswith("detector(0.99>=")
+
+
+# (live, not live) pairs on the same danger words, written for this test: figures of speech, product
+# complaints, resolved past events, relayed media and permission questions must not transfer; the live twin must.
+LIVE_VS_FRAMED = [
+    ("我爸刚才在阳台上突然晕倒了，叫不醒", "装修队吵得我天天睡不好，人都累得快要晕倒了，物业能不能管"),
+    ("有个人站在楼顶边上说要跳楼，现在还没下来", "这房价贵得我都想跳楼了，公积金贷款额度能不能提高"),
+    ("厨房里的燃气灶旁边着火了，火越来越大", "隔壁饭店油烟大得跟着火了一样，每天中午都这样"),
+    ("小区配电房刚刚爆炸了，有人受伤", "快递公司的服务差到爆炸，包裹一周都没送到"),
+    ("救命啊，有人拿刀追我，在人民公园东门", "楼下广场舞每晚放到十点，救命啊，谁来管管"),
+    ("我家插线板正在冒火花，还有焦味，屋里有老人", "网上买的插线板一插就冒火花，我赶紧拔了，商家不给退货"),
+    ("我老婆吃了一整瓶安眠药，现在叫不醒", "我舅舅去年吃了安眠药，幸好抢救过来了，现在想问心理咨询去哪里"),
+    ("我们楼下的超市着火了，烟很大", "抖音上说我们区有个超市着火了，是真的吗"),
+    ("我妈胸口疼得厉害，快派救护车", "我妈有心脏病，请问晚上可以直接打120去医院吗"),
+]
+
+
+@pytest.mark.parametrize("live,framed", LIVE_VS_FRAMED)
+def test_live_twin_transfers_and_framed_twin_does_not(router: Router, live: str, framed: str) -> None:
+    a, b = (router.decide(t, 1.0, 0.0, appeal_type="政务服务/政策咨询") for t in (live, framed))
+    assert a.route == "transfer", a
+    assert b.route != "transfer", b   # a framed twin reaches a person; a blanked figure of speech may automate
+
+
+def test_figures_of_speech_are_blanked_for_every_layer(routing_cfg) -> None:
+    lexicon = Lexicon(routing_cfg.emergency)
+    text = "孩子作业写到半夜，我熬得快要晕倒了"
+    plain = lexicon.blank(text)
+    assert len(plain) == len(text) and "晕倒" not in plain and "孩子作业" in plain
+    assert not [h for h in Concepts(routing_cfg.concepts).hits(plain) if h.strong]
+    assert "晕倒" in lexicon.blank("孩子刚才晕倒了，叫不醒")
+
+
+def test_a_done_hurry_is_not_a_live_cue(routing_cfg) -> None:
+    framing = Framing(routing_cfg.framing)
+    done = "电热毯冒烟了，我赶紧拔了插头，厂家说不保修"
+    assert _framing_of(framing, done, "冒烟").kind == "consultation"
+    assert framing.live_cue("电热毯冒烟了，赶紧来人", 4, 6) is not None
+
+
+def test_a_detector_only_transfer_needs_a_text_without_past_or_reported_cues(routing_cfg) -> None:
+    framing = Framing(routing_cfg.framing)
+    assert framing.text_frame("上个月在地铁站摔了一跤，腿肿了，想问保险怎么报").kind == "past"
+    assert framing.text_frame("上个月摔过一次，现在又摔倒了起不来") is None   # a live cue anywhere
+    # habitual and hypothetical cues do not frame a whole text
+    assert framing.text_frame("我老婆要生了，宫缩很频繁，可能要生在家里了") is None
+    router = Router(routing_cfg)
+    d = router.decide("上个月在地铁站摔了一跤，腿肿了", 1.0, 0.0, appeal_type="政务服务/政策咨询", detector_score=0.99)
+    assert d.route == "human_review" and "framed:past(上个月)" in d.reasons, d

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import math
+from collections import Counter
 
+import pandas as pd
 import pytest
 
 from hotline_ml.config import ConceptConfig
-from hotline_ml.triage import Router, triage_only_decisions
+from hotline_ml.triage import Router, RoutingEvaluation, evaluate_routing, routing_tallies, triage_only_decisions
 from tests.conftest import compose_config
 
 AUTOMATABLE = "政务服务/政策咨询"
@@ -112,3 +115,49 @@ def test_bad_values_are_errors_naming_the_setting(routing_cfg) -> None:
     with pytest.raises(ValueError, match=r"transfer_threshold must be >= review_threshold"):
         Router(dataclasses.replace(routing_cfg, detector=dataclasses.replace(routing_cfg.detector,
                                                                              transfer_threshold=0.1)))
+
+
+# (true type, predicted type, predicted 一级/二级, route): rows 1-4 have an automatable true type (of the real
+# policy), rows 5-8 do not (5 and 7 were automated anyway: the model got the grade wrong)
+LABELLED = [
+    ("政务服务/政策咨询", "政务服务", "政务服务/政策咨询", "automated"),      # 一级 and 二级 right
+    ("住房保障/住房公积金", "住房保障", "住房保障/不动产登记", "automated"),  # 一级 right, 二级 wrong
+    ("民政/婚姻登记", "政务服务", "政务服务/证照办理", "automated"),          # 一级 wrong
+    ("住房保障/住房公积金", "住房保障", "住房保障/住房公积金", "human_review"),
+    ("城乡建设/物业管理", "政务服务", "政务服务/政策咨询", "automated"),
+    ("环境保护/噪声", "环境保护", "环境保护/噪声", "human_review"),
+    ("政务服务", "政务服务", "政务服务/政策咨询", "automated"),              # a first level alone: not automatable
+    ("公共安全/治安", "公共安全", "公共安全/治安", "transfer"),
+]
+
+
+def _labelled() -> tuple[pd.DataFrame, pd.DataFrame]:
+    truth, pred_type, pred_grade, route = zip(*LABELLED, strict=True)
+    predictions = pd.DataFrame({"appeal_type": pred_type, "appeal_subtype": pred_grade, "route": route})
+    return predictions, pd.DataFrame({"appeal_type": truth, "urgency": ["一般"] * 7 + ["紧急"]})
+
+
+def test_evaluation_over_the_automatable_grades_uses_the_true_type(router: Router) -> None:
+    """Counting every order (the grade check ignored) gives 8 and 5/8; checking the predicted grade gives 6."""
+    predictions, truth = _labelled()
+    ev = evaluate_routing(predictions, truth, is_automatable=router.policy.is_automatable)
+    assert (ev.n, ev.share["automated"], ev.accuracy_automated) == (8, 5 / 8, 3 / 5)  # the overall figures
+    assert ev.automatable == 4 and ev.share_automatable == 0.5
+    assert ev.automatable_automated == 3 and ev.share_automatable_automated == 0.75
+    assert ev.accuracy_automatable_automated == 2 / 3 and ev.grade_accuracy_automatable_automated == 1 / 3
+    assert ev.accuracy_automatable == 3 / 4 and ev.automated_not_automatable == 2
+    assert ("true type an automatable grade: 4 orders (50.0%); automated 3 of them (75.0%), accuracy 一级 0.667, "
+            "一级/二级 0.333") in ev.summary()
+
+
+def test_automatable_figures_sum_over_chunks_and_are_left_out_without_a_policy(router: Router) -> None:
+    predictions, truth = _labelled()
+    check = router.policy.is_automatable
+    summed = Counter(routing_tallies(predictions[:3], truth[:3], is_automatable=check))
+    summed.update(routing_tallies(predictions[3:], truth[3:], is_automatable=check))
+    assert RoutingEvaluation.from_tallies(summed) == evaluate_routing(predictions, truth, is_automatable=check)
+    bare = evaluate_routing(predictions, truth)
+    assert math.isnan(bare.share_automatable) and "automatable" not in bare.summary()
+    no_subtype = evaluate_routing(predictions.drop(columns="appeal_subtype"), truth, is_automatable=check)
+    assert no_subtype.accuracy_automatable_automated == 2 / 3
+    assert math.isnan(no_subtype.grade_accuracy_automatable_automated)
