@@ -85,4 +85,5 @@ def classifier_overrides(tmp: Path, tiny_bert_dir: Path, *extra: str) -> list[st
     """Overrides that shrink the real train_classifier config to a 2-step run on the small corpus."""
     return [*SMALL_SYNTHETIC, f"data.path={tmp}/orders.csv", f"output_dir={tmp}/out", "trainer=smoke",
             f"model.pretrained={tiny_bert_dir}", "model.max_length=64", "classifier.max_train_samples=120",
-            "classifier.max_eval_samples=80", "classifier.linear.max_features=5000", *extra]
+            "classifier.max_eval_samples=80", "classifier.linear.max_features=5000",
+            "classifier.linear.C_grid=[1.0]", *extra]

@@ -91,17 +91,19 @@ def compete(cfg: TrainClassifierConfig, train: pd.DataFrame, val: pd.DataFrame, 
         models["bert"] = _fine_tune_bert(cfg, labels, settings, bert_train, val, work_dir, log_fn)
     evaluations: dict[str, Evaluation] = {}
     for name in [n for n in names if n != "ensemble"]:
-        evaluations[name] = _evaluate(models[name], labels, val_texts, val_y, test_texts, test_y, cfg, with_figures)
+        evaluations[name] = _evaluate(models[name], labels, val_texts, val_y, test_texts, test_y, cfg, False)
     if "ensemble" in names:
         models["ensemble"] = EnsembleClassifier.fit(models["bert"], models["linear"], val_texts, val_y,
                                                     list(c.ensemble_weights))
         evaluations["ensemble"] = _evaluate(models["ensemble"], labels, val_texts, val_y, test_texts, test_y, cfg,
-                                            with_figures)
+                                            False)
     scores = {n: _validation_score(models[n], val_texts, val_y[c.primary_task], labels, c.primary_task)
               for n in names}
     winner = max(names, key=lambda n: (scores[n], -names.index(n)))
     log.info("validation %s macro-F1: %s -> %s", c.primary_task,
              ", ".join(f"{n} {s:.4f}" for n, s in scores.items()), winner)
+    if with_figures:  # confusion matrices and reliability diagrams of the registered family (same temperatures)
+        evaluations[winner] = _evaluate(models[winner], labels, val_texts, val_y, test_texts, test_y, cfg, True)
     comp = Competition(models, evaluations, scores, winner, labels)
     comp.metrics = _metrics(comp, c.primary_task)
     return comp

@@ -80,8 +80,9 @@ def test_run_logs_metrics_artifacts_and_registers(trained) -> None:
     # a 2-step BERT is clearly worse than the linear model on the same rows: it must not be the one registered
     assert m["validation_type_l1_macro_f1/linear"] > m["validation_type_l1_macro_f1/bert"] + 0.2
     assert result.family != "bert"
-    plots = {a.path for a in mlflow.MlflowClient().list_artifacts(run_id, "plots/bert")}
-    assert "plots/bert/confusion_type_l1.png" in plots and "plots/bert/reliability_urgency.png" in plots
+    family = result.family  # figures of the registered family, under its name
+    plots = {a.path for a in mlflow.MlflowClient().list_artifacts(run_id, f"plots/{family}")}
+    assert f"plots/{family}/confusion_type_l1.png" in plots and f"plots/{family}/reliability_urgency.png" in plots
     report = mlflow.artifacts.load_text(f"runs:/{run_id}/reports/report.md")
     assert all(f"| type_l1 | {f}" in report for f in ("bert", "linear", "ensemble"))
     assert result.model_version == "1" and result.promoted
@@ -143,7 +144,8 @@ def test_multirun_sweep_gives_one_tagged_run_per_job(tmp_path: Path, tiny_bert_d
 
     db = f"sqlite:///{tmp_path}/mlflow.db"
     overrides = classifier_overrides(tmp_path, tiny_bert_dir, "registry.promote=never",
-                                     "classifier.max_train_samples=40", "classifier.max_eval_samples=30")
+                                     "classifier.max_train_samples=40", "classifier.max_eval_samples=30",
+                                     "classifier.families=[bert]")  # the sweep is over the BERT's trainer
     cmd = [sys.executable, "training/train_classifier.py", "-m", "trainer.learning_rate=1e-3,5e-4",
            *overrides, f"hydra.sweep.dir={tmp_path}/sweep"]
     env = {**os.environ, "MLFLOW_TRACKING_URI": db, "HF_HUB_OFFLINE": "1"}
