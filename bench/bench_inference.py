@@ -39,7 +39,8 @@ from tests.conftest import compose_config  # noqa: E402
 
 def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--model", default="models:/hotline-appeal-classifier@champion")
+    # a BERT: the demo keeps every family it trained, whichever one it registered
+    p.add_argument("--model", default="artifacts/classifier/synthetic/hotline-bert-mini/families/bert")
     p.add_argument("--tracking-uri", default="sqlite:///mlflow.db")
     p.add_argument("--fallback-encoder", default="models/hotline-bert-mini",
                    help="encoder given untrained heads when --model cannot be loaded")
@@ -54,7 +55,9 @@ def load_model(args: argparse.Namespace) -> tuple[AppealClassifier, ModelInfo, b
     """The registered (or given) classifier; else the fallback encoder with untrained heads."""
     try:
         classifier, info = load_classifier(args.model, args.tracking_uri)
-        return classifier, info, True
+        if isinstance(classifier, AppealClassifier):
+            return classifier, info, True
+        print(f"! {args.model} is a {type(classifier).__name__}, not a BERT; untrained heads instead")
     except (ValueError, OSError) as e:
         print(f"! {args.model} not loadable ({str(e)[:120]}); untrained heads on {args.fallback_encoder}")
     return untrained(args.fallback_encoder), ModelInfo(args.fallback_encoder), False

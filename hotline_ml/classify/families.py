@@ -108,16 +108,3 @@ def predict_frame(model: TextClassifier, frame: Any) -> Any:
         out[f"{task}_top3"] = [json.dumps([[str(names[j]), round(float(row[j]), 4)] for j in idx],
                                           ensure_ascii=False) for row, idx in zip(p, top, strict=True)]
     return pd.DataFrame(out)
-
-
-class _FrameModel:
-    def __init__(self, model: TextClassifier) -> None:
-        self.model = model
-
-    def predict_frame(self, frame: Any) -> Any:
-        return predict_frame(self.model, frame)
-
-
-def load_from_artifacts(artifacts: dict[str, str]) -> _FrameModel:
-    """Entry point for the MLflow pyfunc wrapper: the model directory is the ``checkpoint`` artifact."""
-    return _FrameModel(load_model(artifacts["checkpoint"]))

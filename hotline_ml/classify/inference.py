@@ -12,11 +12,9 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import torch
 from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
-from hotline_ml.classify.features import model_texts
 from hotline_ml.classify.metrics import softmax
 from hotline_ml.classify.model import HotlineBertClassifier
 
@@ -110,26 +108,3 @@ class AppealClassifier:
         """Calibrated probabilities per task, ``(len(texts), n_labels)``."""
         temps = self.temperatures
         return {t: softmax(lg, temps.get(t, 1.0)) for t, lg in self.logits(texts).items()}
-
-    def predict_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """Predictions for a frame with ``text`` (and ``title`` when the model reads titles).
-
-        Returns:
-            One row per input row: ``<task>``, ``<task>_score`` (calibrated probability) and ``<task>_top3``
-            (JSON list of ``[label, probability]``) for every task.
-        """
-        probs = self.predict_proba(model_texts(frame.reset_index(drop=True), self.settings.use_title))
-        out = {}
-        for task, p in probs.items():
-            names = np.array(self.labels[task], dtype=object)
-            top = np.argsort(-p, axis=1)[:, :3]
-            out[task] = names[top[:, 0]] if len(p) else np.array([], dtype=object)
-            out[f"{task}_score"] = p[np.arange(len(p)), top[:, 0]] if len(p) else np.array([], dtype=float)
-            out[f"{task}_top3"] = [json.dumps([[str(names[j]), round(float(row[j]), 4)] for j in idx],
-                                              ensure_ascii=False) for row, idx in zip(p, top, strict=True)]
-        return pd.DataFrame(out)
-
-
-def load_from_artifacts(artifacts: dict[str, str]) -> AppealClassifier:
-    """Entry point for the MLflow pyfunc wrapper: the checkpoint is the ``checkpoint`` artifact."""
-    return AppealClassifier.load(artifacts["checkpoint"])
