@@ -19,7 +19,15 @@ import pandas as pd
 from hotline_ml.classify.ensemble import EnsembleClassifier
 from hotline_ml.classify.evaluate import Evaluation, evaluate_model
 from hotline_ml.classify.families import TextClassifier
-from hotline_ml.classify.features import LabelSpace, encode_dataset, label_column, model_texts, subsample, task_values
+from hotline_ml.classify.features import (
+    LabelSpace,
+    encode_dataset,
+    label_column,
+    label_order,
+    model_texts,
+    subsample,
+    task_values,
+)
 from hotline_ml.classify.inference import AppealClassifier, InferenceSettings
 from hotline_ml.classify.linear import LinearClassifier
 from hotline_ml.classify.metrics import classification_metrics
@@ -74,7 +82,7 @@ def compete(cfg: TrainClassifierConfig, train: pd.DataFrame, val: pd.DataFrame, 
     """
     c = cfg.classifier
     names = family_names(cfg)
-    labels = LabelSpace.from_training_data(train, c.tasks, _label_order(cfg))
+    labels = LabelSpace.from_training_data(train, c.tasks, label_order(cfg.data.taxonomy, cfg.data.urgency_levels))
     settings = InferenceSettings(max_length=cfg.model.max_length, use_title=c.use_title)
     val_texts, test_texts = model_texts(val, c.use_title), model_texts(test, c.use_title)
     val_y = {t: labels.encode(val, t) for t in labels.tasks}
@@ -89,30 +97,25 @@ def compete(cfg: TrainClassifierConfig, train: pd.DataFrame, val: pd.DataFrame, 
     if "bert" in names:
         bert_train = subsample(train, c.max_train_samples, task_values(train, c.primary_task), cfg.seed)
         models["bert"] = _fine_tune_bert(cfg, labels, settings, bert_train, val, work_dir, log_fn)
+    # each family's logits are computed once (members are calibrated before the ensemble mixes them)
+    logits: dict[str, tuple[dict[str, np.ndarray], dict[str, np.ndarray]]] = {}
     evaluations: dict[str, Evaluation] = {}
-    for name in [n for n in names if n != "ensemble"]:
-        evaluations[name] = _evaluate(models[name], labels, val_texts, val_y, test_texts, test_y, cfg, False)
-    if "ensemble" in names:
-        models["ensemble"] = EnsembleClassifier.fit(models["bert"], models["linear"], val_texts, val_y,
-                                                    list(c.ensemble_weights))
-        evaluations["ensemble"] = _evaluate(models["ensemble"], labels, val_texts, val_y, test_texts, test_y, cfg,
-                                            False)
-    scores = {n: _validation_score(models[n], val_texts, val_y[c.primary_task], labels, c.primary_task)
+    for name in sorted(names, key=lambda n: n == "ensemble"):  # the ensemble after its members
+        if name == "ensemble":
+            models[name] = EnsembleClassifier.fit(models["bert"], models["linear"], val_texts, val_y,
+                                                  list(c.ensemble_weights))
+        logits[name] = models[name].logits(val_texts), models[name].logits(test_texts)
+        evaluations[name] = _evaluate(models[name], labels, *logits[name], val_y, test_y, cfg, False)
+    scores = {n: _validation_score(logits[n][0][c.primary_task], val_y[c.primary_task], labels, c.primary_task)
               for n in names}
     winner = max(names, key=lambda n: (scores[n], -names.index(n)))
     log.info("validation %s macro-F1: %s -> %s", c.primary_task,
              ", ".join(f"{n} {s:.4f}" for n, s in scores.items()), winner)
     if with_figures:  # confusion matrices and reliability diagrams of the registered family (same temperatures)
-        evaluations[winner] = _evaluate(models[winner], labels, val_texts, val_y, test_texts, test_y, cfg, True)
+        evaluations[winner] = _evaluate(models[winner], labels, *logits[winner], val_y, test_y, cfg, True)
     comp = Competition(models, evaluations, scores, winner, labels)
     comp.metrics = _metrics(comp, c.primary_task)
     return comp
-
-
-def _label_order(cfg: TrainClassifierConfig) -> dict[str, list[str]]:
-    from hotline_ml.classify.features import label_order
-
-    return label_order(cfg.data.taxonomy, cfg.data.urgency_levels)
 
 
 def _fine_tune_bert(cfg: TrainClassifierConfig, labels: LabelSpace, settings: InferenceSettings,
@@ -131,21 +134,18 @@ def _fine_tune_bert(cfg: TrainClassifierConfig, labels: LabelSpace, settings: In
     return AppealClassifier(trainer.model, tokenizer, settings)
 
 
-def _evaluate(model: TextClassifier, labels: LabelSpace, val_texts: list[str], val_y: dict[str, np.ndarray],
-              test_texts: list[str], test_y: dict[str, np.ndarray], cfg: TrainClassifierConfig,
-              with_figures: bool) -> Evaluation:
-    # evaluation goes through the serving path (input order kept), and fits the family's temperatures
-    ev = evaluate_model(labels.tasks, model.logits(val_texts), val_y, model.logits(test_texts), test_y,
-                        cfg.classifier, with_figures)
+def _evaluate(model: TextClassifier, labels: LabelSpace, val_logits: dict[str, np.ndarray],
+              test_logits: dict[str, np.ndarray], val_y: dict[str, np.ndarray], test_y: dict[str, np.ndarray],
+              cfg: TrainClassifierConfig, with_figures: bool) -> Evaluation:
+    # logits come through the serving path (input order kept); this fits and sets the family's temperatures
+    ev = evaluate_model(labels.tasks, val_logits, val_y, test_logits, test_y, cfg.classifier, with_figures)
     model.set_temperatures(ev.temperatures)
     return ev
 
 
-def _validation_score(model: TextClassifier, texts: list[str], y: np.ndarray, labels: LabelSpace,
-                      task: str) -> float:
-    pred = model.predict_proba(texts)[task].argmax(1)
-    keep = y != -100
-    return classification_metrics(y[keep], pred[keep], labels.tasks[task])[0]["macro_f1"]
+def _validation_score(logits: np.ndarray, y: np.ndarray, labels: LabelSpace, task: str) -> float:
+    keep = y != -100  # a temperature never changes the argmax
+    return classification_metrics(y[keep], logits.argmax(1)[keep], labels.tasks[task])[0]["macro_f1"]
 
 
 def _metrics(comp: Competition, primary_task: str) -> dict[str, float]:

@@ -81,22 +81,21 @@ def markdown_report(ev: Evaluation, labels: dict[str, list[str]], title: str) ->
     lines = [f"# {title}", "", "| task | model | accuracy | macro-F1 | weighted-F1 | 紧急 recall |",
              "|---|---|---|---|---|---|"]
     for task in labels:
-        for name, prefix in (("model", "test"),):
-            m = ev.metrics
-            rec = m.get(f"{prefix}_{task}_emergency_recall")
-            lines.append(f"| {task} | {name} | {m[f'{prefix}_{task}_accuracy']:.4f} | "
-                         f"{m[f'{prefix}_{task}_macro_f1']:.4f} | {m[f'{prefix}_{task}_weighted_f1']:.4f} | "
-                         f"{'' if rec is None else f'{rec:.3f}'} |")
+        m = ev.metrics
+        rec = m.get(f"test_{task}_emergency_recall")
+        lines.append(f"| {task} | model | {m[f'test_{task}_accuracy']:.4f} | "
+                     f"{m[f'test_{task}_macro_f1']:.4f} | {m[f'test_{task}_weighted_f1']:.4f} | "
+                     f"{'' if rec is None else f'{rec:.3f}'} |")
     lines += ["", "## Calibration (temperature fitted on validation)", "",
-              "| task | temperature | ECE before | ECE after |", "|---|---|---|---|"]
+          "| task | temperature | ECE before | ECE after |", "|---|---|---|---|"]
     for task in labels:
         m = ev.metrics
         lines.append(f"| {task} | {m[f'temperature_{task}']:.3f} | {m[f'test_{task}_ece_before']:.4f} | "
-                     f"{m[f'test_{task}_ece_after']:.4f} |")
+                 f"{m[f'test_{task}_ece_after']:.4f} |")
     for task in labels:
         table = ev.tables[f"coverage_{task}.csv"]
         lines += ["", f"## Human hand-off for {task}: predictions under the threshold go to a person", "",
-                  _markdown_table(table)]
+              _markdown_table(table)]
     return "\n".join(lines) + "\n"
 
 

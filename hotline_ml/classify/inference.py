@@ -59,7 +59,9 @@ class AppealClassifier:
         self.model.save_pretrained(directory)
         self.tokenizer.save_pretrained(directory)
         (directory / SETTINGS_FILE).write_text(json.dumps(asdict(self.settings), indent=2), encoding="utf-8")
-        (directory / "family.json").write_text(json.dumps({"family": "bert"}, indent=2), encoding="utf-8")
+        from hotline_ml.classify.families import write_family  # families imports this module
+
+        write_family(directory, "bert")
         return directory
 
     @classmethod

@@ -121,4 +121,4 @@ def test_every_family_is_served_by_the_predictor_with_the_same_columns(tmp_path:
         assert predictor.predict_one(records[0]).appeal_type == out.loc[0, "appeal_type"]
     # the linear model separates these texts; served, it still does (titles read, PII masked first)
     assert frames["linear"]["appeal_type"].tolist()[:2] == ["城乡建设", "劳动和社会保障"]
-    assert {n: f.dtypes.to_dict() for n, f in frames.items()}["bert"] == frames["linear"].dtypes.to_dict()
+    assert frames["bert"].dtypes.to_dict() == frames["linear"].dtypes.to_dict() == frames["ensemble"].dtypes.to_dict()
