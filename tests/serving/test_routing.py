@@ -1,6 +1,8 @@
 """The routing safety net: emergencies always transfer whatever the model says; uncertain or charged appeals
 go to a person; the evaluation counts what was automated and where emergencies went. The layers themselves are
-tested in tests/triage/."""
+tested in tests/triage/. Through the predictor, the model is one that is sure every appeal is an automatable
+consultation and never 紧急: only the safety net stands between an emergency and automation, and the same model
+automates routine appeals, so the tests tell a working net from a router that never automates."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from hotline_ml.config import EmergencyRule
 from hotline_ml.predict import Predictor
 from hotline_ml.triage import Router, evaluate_routing
 from tests.conftest import compose_config
+from tests.serving.fixed_models import SureClassifier
 
 AUTOMATABLE = "政务服务/政策咨询"  # a grade the policy lets a machine close: only the triage layers protect
 
@@ -34,6 +37,8 @@ EMERGENCIES = {
     "我真的不想活了，药都准备好了": {"110", "120"},
 }
 ROUTINE = ["小区门口的路灯坏了一个多月了", "我家燃气费这个月怎么这么高", "楼上装修噪音太大，能不能只在白天施工"]
+# plain consultations of the automatable grade: a sure model's prediction is dispatched without a person
+CONSULTATIONS = ["请问新生儿落户需要准备哪些材料", "想咨询一下灵活就业人员怎么缴纳社保"]
 # everyday disputes that only sound like being held: never transferred (the detector may send them to a person)
 SOUND_HELD = ["小区门口停满了车，早上车出不去", "公交司机过了站不让下车", "店员非要我办卡，不办不让走"]
 
@@ -49,6 +54,15 @@ def router(default_routing) -> Router:
     return Router(default_routing)
 
 
+@pytest.fixture(scope="module")
+def sure_predictor(predictor: Predictor) -> Predictor:
+    """The registered predictor (its own router and masking) with a model sure, at probability 1.0, that every
+    appeal is a 政务服务/政策咨询 of urgency 一般: automated unless the triage layers step in."""
+    sure = SureClassifier(predictor.classifier, {"type_l1": AUTOMATABLE.split("/")[0], "type_l2": AUTOMATABLE,
+                                                 "urgency": "一般"})
+    return Predictor(sure, predictor.router, predictor.masker, predictor.info)
+
+
 @pytest.mark.parametrize("text", list(EMERGENCIES))
 def test_emergencies_transfer_even_when_the_model_is_sure_it_is_routine(router: Router, text: str) -> None:
     d = router.decide(text, type_score=0.99, emergency_prob=0.0, appeal_type=AUTOMATABLE)
@@ -57,10 +71,20 @@ def test_emergencies_transfer_even_when_the_model_is_sure_it_is_routine(router: 
     assert d.reasons and all(r.startswith(("lexicon:", "concept:", "detector(")) for r in d.reasons)
 
 
-def test_emergency_texts_through_the_predictor_are_forced_to_urgent(predictor: Predictor) -> None:
-    out = predictor.predict_batch(list(EMERGENCIES))
-    assert (out["route"] == "transfer").all() and (out["urgency"] == "紧急").all()
-    assert out["transfer_to"].map(len).gt(0).all()
+def test_emergency_texts_through_a_sure_model_are_transferred_and_forced_to_urgent(sure_predictor) -> None:
+    out = sure_predictor.predict_batch(list(EMERGENCIES))
+    assert (out["appeal_type_score"] == 1.0).all() and (out["appeal_subtype"] == AUTOMATABLE).all()  # no help
+    assert out["route"].tolist() == ["transfer"] * len(EMERGENCIES), out[["route", "route_reasons"]]
+    assert (out["urgency"] == "紧急").all() and (out["urgency_score"] == 0.0).all()  # forced over the model's 一般
+    for (text, lines), got in zip(EMERGENCIES.items(), out["transfer_to"], strict=True):
+        assert lines <= set(got), (text, got)
+
+
+def test_routine_appeals_through_the_same_sure_model_are_automated(sure_predictor) -> None:
+    out = sure_predictor.predict_batch(ROUTINE + CONSULTATIONS)
+    assert out["route"].tolist() == ["automated"] * len(out), out[["route", "route_reasons"]]
+    assert (out["appeal_subtype"] == AUTOMATABLE).all() and (out["urgency"] == "一般").all()
+    assert out["transfer_to"].map(len).eq(0).all() and out["route_reasons"].map(len).eq(0).all()
 
 
 @pytest.mark.parametrize("text", ROUTINE)
@@ -124,8 +148,12 @@ def test_evaluation_counts_automation_accuracy_and_emergencies() -> None:
     assert "紧急 orders: 2" in ev.summary()
 
 
-def test_no_emergency_of_the_synthetic_test_data_is_automated(predictor: Predictor, small_corpus) -> None:
+def test_no_emergency_of_the_synthetic_test_data_is_automated_by_a_sure_model(sure_predictor, small_corpus) -> None:
     orders = small_corpus.orders
-    test = pd.concat([orders[orders["urgency"] == "紧急"], orders[orders["urgency"] != "紧急"].head(150)])
-    ev = evaluate_routing(predictor.predict_batch(test[["order_id", "text"]]), test)
-    assert ev.emergencies > 0 and ev.emergencies_automated == 0
+    emergencies = orders[orders["urgency"] == "紧急"]
+    test = pd.concat([emergencies, orders[orders["urgency"] != "紧急"].head(150)])
+    ev = evaluate_routing(sure_predictor.predict_batch(test[["order_id", "text"]]), test)
+    assert ev.emergencies == len(emergencies) > 0 and ev.emergencies_automated == 0, ev.summary()
+    assert ev.emergencies_by_route["transfer"] > ev.emergencies // 2, ev.summary()
+    # the same model automates most of the routine orders: the zero above is the safety net's doing
+    assert ev.share["automated"] >= 0.5, ev.summary()
