@@ -12,7 +12,7 @@ export HF_HUB_OFFLINE ?= 1
 export MLFLOW_DISABLE_TELEMETRY ?= true
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: install demo review notebooks test test-slow test-all bench lint clean
+.PHONY: install demo review notebooks test test-slow test-all wheel-smoke bench lint clean
 
 install: $(STAMP)
 
@@ -52,6 +52,10 @@ test-slow: $(STAMP)
 
 test-all: $(STAMP)
 	$(BIN)/python -m pytest -m ""
+
+# the wheel on its own: sdist -> wheel -> fresh venv in /tmp -> `hotline-ml` jobs outside the repository (minutes)
+wheel-smoke:
+	PYTHON="$(PYTHON)" TORCH_SPEC="$(TORCH_SPEC)" bash .ci/wheel_smoke.sh
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_desensitize.py

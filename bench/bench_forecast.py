@@ -24,7 +24,7 @@ from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
 from hotline_ml.config import FitForecastsConfig, register_configs
-from hotline_ml.data.prepare import ensure_synthetic, load_orders
+from hotline_ml.data.load import load_orders
 from hotline_ml.forecast.aggregate import daily_counts_panel, orders_panel
 from hotline_ml.forecast.engine import fit_panel
 from hotline_ml.forecast.job import make_plan
@@ -41,8 +41,7 @@ def config(overrides: list[str]) -> FitForecastsConfig:
 
 def speed(n_series: int) -> None:
     cfg = config(["series.category_depth=2", "~series.levels.total", "~series.levels.category"])
-    ensure_synthetic(cfg.data, progress=False)
-    panel = orders_panel(load_orders(cfg.data).orders, cfg.series)
+    panel = orders_panel(load_orders(cfg.data, None, progress=False).orders, cfg.series)
     counts = panel.counts[panel.keys(panel.bottom_level)[:n_series]]
     plan = make_plan(cfg)
     print(f"{counts.shape[1]} series x {counts.shape[0]} days (mean {counts.to_numpy().mean():.2f} orders/day); "

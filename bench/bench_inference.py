@@ -15,9 +15,7 @@ still meaningful, accuracy is not (the script says so).
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -25,16 +23,13 @@ import torch
 from sklearn.metrics import f1_score
 from transformers import BertForSequenceClassification, pipeline
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # run from a checkout without installing
-
-from hotline_ml.classify.features import model_texts  # noqa: E402
-from hotline_ml.classify.inference import AppealClassifier  # noqa: E402
-from hotline_ml.config import DesensitizeConfig  # noqa: E402
-from hotline_ml.data.prepare import make_desensitizer  # noqa: E402
-from hotline_ml.predict import ModelInfo, Predictor, load_classifier, quantize_int8  # noqa: E402
-from hotline_ml.routing import Router  # noqa: E402
-from tests.conftest import compose_config  # noqa: E402
+from hotline_ml.classify.features import model_texts
+from hotline_ml.classify.inference import AppealClassifier
+from hotline_ml.cli import compose
+from hotline_ml.config import DesensitizeConfig
+from hotline_ml.data.desensitize import make_desensitizer
+from hotline_ml.predict import ModelInfo, Predictor, load_classifier, quantize_int8
+from hotline_ml.triage import Router
 
 
 def parse_args() -> argparse.Namespace:
@@ -69,7 +64,7 @@ def untrained(encoder: str) -> AppealClassifier:
     from hotline_ml.classify.model import load_for_finetuning
     from hotline_ml.classify.tokenizer import load_tokenizer
 
-    data = compose_config("prepare_data").data
+    data = compose("prepare_data").data
     tasks = {"type_l1": list(data.taxonomy),
              "type_l2": [f"{a}/{b}" for a, bs in data.taxonomy.items() for b in bs],
              "urgency": list(data.urgency_levels)}
@@ -131,9 +126,9 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     classifier, info, trained = load_model(args)
-    frame = pd.read_parquet(ROOT / args.data).sample(frac=1.0, random_state=0).head(args.n).reset_index(drop=True)
+    frame = pd.read_parquet(args.data).sample(frac=1.0, random_state=0).head(args.n).reset_index(drop=True)
     texts = model_texts(frame, classifier.settings.use_title)
-    routing = compose_config("serve", ["routing=default"]).routing
+    routing = compose("serve", ["routing=default"]).routing
     ours = Predictor(classifier, Router(routing), make_desensitizer(DesensitizeConfig(salt="bench-salt")), info)
     pipe = pipeline("text-classification", model=as_sequence_classifier(classifier, ours.type_task),
                     tokenizer=classifier.tokenizer, device=-1)

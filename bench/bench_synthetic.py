@@ -53,8 +53,9 @@ def main() -> None:
     print(f"baseline pandas.read_csv:         {t_csv:7.2f} s  ({n / t_csv:9.0f} orders/s)")
     print(f"load+validate+mask+split+write:   {t_prep:7.2f} s  ({n / t_prep:9.0f} orders/s)")
     print(f"data job / plain read_csv:        {t_prep / t_csv:7.1f} x")
-    print(f"kept {prepared.load_report.kept}, rejected {prepared.load_report.rejected}, "
-          f"PII masked {sum(prepared.pii_counts.values())}")
+    loaded = prepared.splits
+    print(f"kept {loaded.load_report.kept}, rejected {loaded.load_report.rejected}, "
+          f"PII masked {sum(loaded.pii_counts.values())}")
 
 
 if __name__ == "__main__":

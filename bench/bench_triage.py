@@ -32,7 +32,7 @@ from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
 from hotline_ml.config import DesensitizeConfig, RoutingConfig, register_configs
-from hotline_ml.data.prepare import make_desensitizer
+from hotline_ml.data.desensitize import make_desensitizer
 from hotline_ml.triage import Router
 from hotline_ml.triage.detector import cross_validated_scores, threshold_for_recall
 from hotline_ml.types import RoutingDecision

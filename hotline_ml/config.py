@@ -4,6 +4,11 @@ The YAML files under ``conf/`` hold values only; these dataclasses hold the shap
 them with Hydra's ConfigStore (:func:`register_configs`), so a typo or a wrong type fails when the config is
 composed, and then convert the composed config once with ``OmegaConf.to_object`` and pass these typed objects
 down. The library itself never imports Hydra at import time and never takes a raw ``DictConfig``.
+
+Every value has one home. A field the YAML sets is ``MISSING`` here (no second default that could disagree);
+a field keeps a default only where no YAML sets it, or where code builds the dataclass without YAML (a fallback
+for old models, tests). A choice from a fixed set is a :class:`Choice` enum, so a bad value fails at compose
+time, naming the key and the allowed values.
 """
 
 from __future__ import annotations
@@ -17,6 +22,95 @@ from omegaconf import MISSING
 URGENCY_LEVELS = ["紧急", "加急", "一般"]
 
 
+class Choice(str, Enum):
+    """Base of the config's string choices. A member is a ``str`` equal to its value (``Pooling.mean == "mean"``),
+    prints as its value (``f"{Pooling.mean}"`` is ``mean``, not ``Pooling.mean``) and serialises as it in JSON.
+    ``SomeChoice(value)`` converts (and checks) a plain string from code. Members' names equal their values:
+    OmegaConf looks string values up by name."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+class PiiKind(Choice):
+    """Personal information the desensitizer masks (``hotline_ml/data/desensitize.py``: ``ALL_KINDS``)."""
+
+    id_card = "id_card"
+    bank_card = "bank_card"
+    email = "email"
+    phone = "phone"
+    plate = "plate"
+    name = "name"
+
+
+class DataFormat(Choice):
+    """Work-order file formats (``hotline_ml/data/io.py``)."""
+
+    csv = "csv"
+    parquet = "parquet"
+    jsonl = "jsonl"
+    excel = "excel"
+
+
+class SplitMethod(Choice):
+    """``time``: the test period is the most recent; ``stratified``: random, stratified by a field."""
+
+    time = "time"
+    stratified = "stratified"
+
+
+class Pooling(Choice):
+    """How the BERT encoder's token states become one vector per appeal."""
+
+    mean = "mean"  # average of the token states over real tokens
+    cls = "cls"  # BERT's pooler over [CLS]
+
+
+class Task(Choice):
+    """What the classifier learns (``hotline_ml/classify/features.py``)."""
+
+    type_l1 = "type_l1"  # first level of the appeal type
+    type_l2 = "type_l2"  # the full 一级/二级 path
+    urgency = "urgency"
+
+
+class ClassWeighting(Choice):
+    """Class weights of the BERT's loss: none, inverse frequency, or inverse square root of the frequency."""
+
+    none = "none"
+    balanced = "balanced"
+    sqrt = "sqrt"
+
+
+class Promote(Choice):
+    """When a newly registered version becomes ``champion`` (``hotline_ml/registry.py``)."""
+
+    never = "never"
+    if_better = "if_better"
+    always = "always"
+
+
+class SeriesSource(Choice):
+    """Where the forecaster's daily counts come from."""
+
+    orders = "orders"  # count the work orders of the `data` config
+    daily_counts = "daily_counts"  # a table with one count per day and series
+
+
+class Reconcile(Choice):
+    """How parent series relate to the bottom series of the hierarchy."""
+
+    bottom_up = "bottom_up"  # parents are sums of the bottom series
+    none = "none"  # every series forecast on its own
+
+
+class OutputFormat(Choice):
+    """File format of batch predictions."""
+
+    parquet = "parquet"
+    csv = "csv"
+
+
 @dataclass
 class DesensitizeConfig:
     """How personal information is masked before text is used or written anywhere.
@@ -28,25 +122,25 @@ class DesensitizeConfig:
         kinds: Which PII kinds to mask (``phone``, ``id_card``, ``bank_card``, ``email``, ``plate``, ``name``).
     """
 
+    # Defaults kept: hotline_ml/predict/loading.py builds DesensitizeConfig(salt=...) for a model logged
+    # without masking settings ("mask every kind"), and tests build it in code.
     enabled: bool = True
     salt: str = MISSING
-    kinds: list[str] = field(
-        default_factory=lambda: ["id_card", "bank_card", "email", "phone", "plate", "name"]
-    )
+    kinds: list[PiiKind] = field(default_factory=lambda: list(PiiKind))
 
 
 @dataclass
 class SurgeConfig:
     """Injected surge events (e.g. a water-main break in one district), written to a ground-truth table."""
 
-    n_events: int = 12
-    min_days: int = 2
-    max_days: int = 6
+    n_events: int = MISSING
+    min_days: int = MISSING
+    max_days: int = MISSING
     # multiplier on the expected daily count of the affected category x district while the event lasts
-    min_multiplier: float = 3.0
-    max_multiplier: float = 8.0
+    min_multiplier: float = MISSING
+    max_multiplier: float = MISSING
     # extra orders per day at full strength at least, so an incident shows even in a quiet series
-    min_extra_per_day: float = 4.0
+    min_extra_per_day: float = MISSING
 
 
 @dataclass
@@ -71,22 +165,22 @@ class SyntheticConfig:
         label_noise: Share of orders whose appeal-type label is replaced by a random other type.
     """
 
-    seed: int = 12345
-    n_orders: int = 100_000
-    start: str = "2024-11-01"
-    end: str = "2026-10-31"
-    districts: dict[str, float] = field(default_factory=dict)
-    weights: dict[str, float] = field(default_factory=dict)
-    seasonality: dict[str, str] = field(default_factory=dict)
-    channels: dict[str, float] = field(default_factory=lambda: {"电话": 1.0})
-    trend_per_year: float = 0.08
-    urgent_rate: float = 0.12
-    emergency_rate: float = 0.005
-    pii_rate: float = 0.3
-    typo_rate: float = 0.05
-    two_topic_rate: float = 0.08
-    label_noise: float = 0.03
-    surges: SurgeConfig = field(default_factory=SurgeConfig)
+    seed: int = MISSING
+    n_orders: int = MISSING
+    start: str = MISSING
+    end: str = MISSING
+    districts: dict[str, float] = MISSING
+    weights: dict[str, float] = MISSING
+    seasonality: dict[str, str] = MISSING
+    channels: dict[str, float] = MISSING
+    trend_per_year: float = MISSING
+    urgent_rate: float = MISSING
+    emergency_rate: float = MISSING
+    pii_rate: float = MISSING
+    typo_rate: float = MISSING
+    two_topic_rate: float = MISSING
+    label_noise: float = MISSING
+    surges: SurgeConfig = MISSING
 
 
 @dataclass
@@ -127,11 +221,11 @@ class DataConfig:
 
     name: str = MISSING
     path: str = MISSING
-    format: str | None = None
+    format: DataFormat | None = MISSING
     encoding: str | None = None
     sheet: str | None = None
-    columns: dict[str, str] = field(default_factory=dict)
-    required: list[str] = field(default_factory=lambda: ["order_id", "created_at", "text"])
+    columns: dict[str, str] = MISSING
+    required: list[str] = MISSING
     taxonomy: dict[str, list[str]] = field(default_factory=dict)
     urgency_levels: list[str] = field(default_factory=lambda: list(URGENCY_LEVELS))
     max_text_chars: int = 10_000
@@ -152,11 +246,11 @@ class SplitConfig:
         seed: Random seed for ``stratified``.
     """
 
-    method: str = "time"
-    val_frac: float = 0.1
-    test_frac: float = 0.1
-    stratify_by: str = "appeal_type"
-    seed: int = 0
+    method: SplitMethod = MISSING
+    val_frac: float = MISSING
+    test_frac: float = MISSING
+    stratify_by: str = MISSING
+    seed: int = MISSING
 
 
 @dataclass
@@ -171,8 +265,9 @@ class TrackingConfig:
         tags: Extra tags on every run of this job.
     """
 
-    tracking_uri: str = "sqlite:///mlflow.db"
+    tracking_uri: str = MISSING
     experiment: str = MISSING
+    # Defaults kept: tests build TrackingConfig(tracking_uri=..., experiment=...) in code.
     run_name: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
 
@@ -202,11 +297,11 @@ class ModelConfig:
 
     name: str = MISSING
     pretrained: str = MISSING
-    max_length: int = 256
-    pooling: str = "mean"
+    max_length: int = MISSING
+    pooling: Pooling = MISSING
 
 
-class Family(str, Enum):
+class Family(Choice):
     """Model families that compete in the classifier job (``hotline_ml/classify/families.py``)."""
 
     bert = "bert"
@@ -214,7 +309,7 @@ class Family(str, Enum):
     ensemble = "ensemble"
 
 
-class LinearLoss(str, Enum):
+class LinearLoss(Choice):
     """Loss of the linear family's heads."""
 
     hinge = "hinge"
@@ -285,16 +380,16 @@ class ClassifierConfig:
             linear family reuses the folds' choices and holds nothing back).
     """
 
-    tasks: list[str] = field(default_factory=lambda: ["type_l1", "type_l2", "urgency"])
-    primary_task: str = "type_l1"
-    use_title: bool = False
-    class_weighting: str = "sqrt"
-    max_train_samples: int | None = None
-    max_eval_samples: int | None = None
-    early_stopping_patience: int = 2
-    cv_folds: int = 0
-    coverage_thresholds: list[float] = field(default_factory=lambda: [0.5, 0.6, 0.7, 0.8, 0.9, 0.95])
-    ece_bins: int = 15
+    tasks: list[Task] = MISSING
+    primary_task: Task = MISSING
+    use_title: bool = MISSING
+    class_weighting: ClassWeighting = MISSING
+    max_train_samples: int | None = MISSING
+    max_eval_samples: int | None = MISSING
+    early_stopping_patience: int = MISSING
+    cv_folds: int = MISSING
+    coverage_thresholds: list[float] = MISSING
+    ece_bins: int = MISSING
     families: list[Family] = MISSING
     linear: LinearConfig = MISSING
     ensemble_weights: list[float] = MISSING
@@ -309,11 +404,13 @@ class RegistryConfig:
     Attributes:
         model_name: Registered model name.
         promote: ``never``, ``if_better`` (alias ``champion`` moves to the new version only when it beats the
-            current champion's primary test macro-F1 on the same test data) or ``always``.
+            current champion on the same data, by the model kind's rule in ``hotline_ml/registry.py``: the
+            primary test macro-F1 for classifiers, the backtest MASE relative to seasonal naive for
+            forecasters) or ``always``.
     """
 
-    model_name: str = "hotline-appeal-classifier"
-    promote: str = "if_better"
+    model_name: str = MISSING
+    promote: Promote = MISSING
 
 
 @dataclass
@@ -330,23 +427,23 @@ class TrainClassifierConfig:
     desensitize: DesensitizeConfig = MISSING
     routing: RoutingConfig = MISSING
     model: ModelConfig = MISSING
-    trainer: dict[str, Any] = field(default_factory=dict)
-    classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
+    trainer: dict[str, Any] = MISSING
+    classifier: ClassifierConfig = MISSING
     tracking: TrackingConfig = MISSING
-    registry: RegistryConfig = field(default_factory=RegistryConfig)
+    registry: RegistryConfig = MISSING
     output_dir: str = MISSING
-    seed: int = 42
+    seed: int = MISSING
 
 
 @dataclass
 class MlmArchitecture:
     """Shape of a BERT built from scratch (the compact ``hotline-bert-mini``)."""
 
-    num_hidden_layers: int = 4
-    hidden_size: int = 256
-    num_attention_heads: int = 4
-    intermediate_size: int = 1024
-    max_position_embeddings: int = 512
+    num_hidden_layers: int = MISSING
+    hidden_size: int = MISSING
+    num_attention_heads: int = MISSING
+    intermediate_size: int = MISSING
+    max_position_embeddings: int = MISSING
 
 
 @dataclass
@@ -359,8 +456,8 @@ class TokenizerConfig:
         min_char_count: Corpus characters rarer than this are left to [UNK].
     """
 
-    common_chars: int = 6000
-    min_char_count: int = 2
+    common_chars: int = MISSING
+    min_char_count: int = MISSING
 
 
 @dataclass
@@ -392,18 +489,18 @@ class PretrainMlmConfig:
     split: SplitConfig = MISSING
     desensitize: DesensitizeConfig = MISSING
     tracking: TrackingConfig = MISSING
-    holdout: DataConfig | None = None
-    init_from: str = "scratch"
-    architecture: MlmArchitecture = field(default_factory=MlmArchitecture)
-    tokenizer: TokenizerConfig = field(default_factory=TokenizerConfig)
-    trainer: dict[str, Any] = field(default_factory=dict)
-    whole_word_masking: bool = True
-    mlm_probability: float = 0.15
-    max_length: int = 128
-    max_texts: int | None = None
-    extra_texts: list[TextSource] = field(default_factory=list)
+    holdout: DataConfig | None = MISSING
+    init_from: str = MISSING
+    architecture: MlmArchitecture = MISSING
+    tokenizer: TokenizerConfig = MISSING
+    trainer: dict[str, Any] = MISSING
+    whole_word_masking: bool = MISSING
+    mlm_probability: float = MISSING
+    max_length: int = MISSING
+    max_texts: int | None = MISSING
+    extra_texts: list[TextSource] = MISSING
     output_dir: str = MISSING
-    seed: int = 42
+    seed: int = MISSING
 
 
 def register_configs() -> None:
@@ -443,12 +540,12 @@ class SeriesConfig:
     """
 
     name: str = MISSING
-    source: str = MISSING
-    levels: dict[str, list[str]] = field(default_factory=dict)
-    category_depth: int = 1
-    path: str | None = None
-    columns: dict[str, str] = field(default_factory=dict)
-    min_total: int = 0
+    source: SeriesSource = MISSING
+    levels: dict[str, list[str]] = MISSING
+    category_depth: int = MISSING
+    path: str | None = MISSING
+    columns: dict[str, str] = MISSING
+    min_total: int = MISSING
 
 
 @dataclass
@@ -463,8 +560,8 @@ class ForecastCandidateConfig:
     """
 
     name: str = MISSING
-    min_mean_per_day: float = 0.0
-    model: dict[str, Any] = field(default_factory=dict)
+    min_mean_per_day: float = MISSING
+    model: dict[str, Any] = MISSING
 
 
 @dataclass
@@ -525,7 +622,7 @@ class EarlyWarningConfig:
     top_k: int = MISSING
     n_examples: int = MISSING
     match_tolerance_days: int = MISSING
-    score_levels: list[str] = field(default_factory=list)
+    score_levels: list[str] = MISSING
 
 
 @dataclass
@@ -540,7 +637,7 @@ class FitForecastsConfig:
         reconcile: ``bottom_up`` (parent series = sums of the bottom series) or ``none``.
         n_jobs: Worker processes for the per-series fits (BLAS pinned to one thread each).
         plot_top: Forecast plots for this many of the largest categories.
-        model_name: Registered model name of the fitted bundle.
+        registry: Registered model name of the fitted bundle and its promotion mode.
         output_dir: Where the forecasts, backtest tables and the early-warning report are written.
     """
 
@@ -548,17 +645,19 @@ class FitForecastsConfig:
     desensitize: DesensitizeConfig = MISSING
     series: SeriesConfig = MISSING
     baseline: ForecastCandidateConfig = MISSING
+    # empty, not MISSING: the defaults list adds the candidates (conf/forecast/), and removing them all
+    # ('~forecast@candidates.ets' ...) is a baseline-only run
     candidates: dict[str, ForecastCandidateConfig] = field(default_factory=dict)
     backtest: BacktestConfig = MISSING
     sanity: SanityConfig = MISSING
     warning: EarlyWarningConfig = MISSING
     tracking: TrackingConfig = MISSING
     horizon: int = MISSING
-    interval_levels: list[int] = field(default_factory=lambda: [80, 95])
-    reconcile: str = MISSING
+    interval_levels: list[int] = MISSING
+    reconcile: Reconcile = MISSING
     n_jobs: int = MISSING
     plot_top: int = MISSING
-    model_name: str = MISSING
+    registry: RegistryConfig = MISSING
     output_dir: str = MISSING
 
 
@@ -595,7 +694,7 @@ class SignalRule:
     patterns: list[str] = field(default_factory=list)
 
 
-class TextWindow(str, Enum):
+class TextWindow(Choice):
     """How much text around a hit a cue may come from."""
 
     clause = "clause"  # between commas, semicolons or sentence ends
@@ -676,7 +775,7 @@ class ConceptConfig:
     person: SignalRule = MISSING
     vulnerable: SignalRule = MISSING
     now: SignalRule = MISSING
-    states: dict[str, DangerState] = field(default_factory=dict)
+    states: dict[str, DangerState] = MISSING
 
 
 @dataclass
@@ -742,9 +841,10 @@ class RoutingConfig:
 
     confidence_threshold: float = MISSING
     emergency_review_threshold: float = MISSING
-    emergency_label: str = "紧急"
-    emergency: dict[str, EmergencyRule] = field(default_factory=dict)
-    review: dict[str, SignalRule] = field(default_factory=dict)
+    emergency_label: str = MISSING
+    # MISSING, not empty: a routing config that forgot its rules must not silently transfer nothing
+    emergency: dict[str, EmergencyRule] = MISSING
+    review: dict[str, SignalRule] = MISSING
     framing: FramingConfig = MISSING
     concepts: ConceptConfig = MISSING
     detector: DetectorConfig = MISSING
@@ -767,6 +867,7 @@ class PredictorConfig:
 
     model: str = MISSING
     tracking_uri: str = MISSING
+    # Defaults kept: tests build PredictorConfig(model=..., tracking_uri=...) in code.
     num_threads: int | None = None
     int8: bool = False
     batch_size: int = 64
@@ -793,11 +894,11 @@ class BatchScoreConfig:
     desensitize: DesensitizeConfig | None = None
     predictor: PredictorConfig = MISSING
     routing: RoutingConfig | None = None
-    day: str | None = None
+    day: str | None = MISSING
     chunk_rows: int = MISSING
     output_dir: str = MISSING
-    output_format: str = "parquet"
-    examples: int = 5
+    output_format: OutputFormat = MISSING
+    examples: int = MISSING
 
 
 @dataclass

@@ -1,4 +1,9 @@
-"""Matplotlib set-up shared by every plot the toolkit writes: headless backend and a CJK font.
+"""Matplotlib set-up shared by every plot the toolkit writes: figures made for files, and a CJK font.
+
+Figures are plain :class:`matplotlib.figure.Figure` objects, not pyplot figures: saving one needs no backend
+and no display (servers, CI), importing the toolkit never changes the user's backend, and nothing is left in
+pyplot's figure list (no ``plt.close`` needed; a figure is freed with its last reference). To show one in a
+notebook, display the figure object (or make it the cell's last expression).
 
 Category and district names are Chinese; matplotlib's default font has no CJK glyphs and draws empty boxes.
 The ``mplfonts`` package ships Noto Sans CJK SC, which is registered here on first use.
@@ -11,10 +16,9 @@ from functools import cache
 from pathlib import Path
 
 import matplotlib
-
-matplotlib.use("Agg")  # files only; no display on servers and CI
-import matplotlib.pyplot as plt
 from matplotlib import font_manager
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
 log = logging.getLogger(__name__)
 CJK_FONT_FILE = "NotoSansCJKsc-Regular.otf"
@@ -34,13 +38,18 @@ def use_cjk_font() -> str | None:
         return None
     font_manager.fontManager.addfont(str(path))
     family = font_manager.FontProperties(fname=str(path)).get_name()
-    plt.rcParams["font.sans-serif"] = [family, *plt.rcParams["font.sans-serif"]]
-    plt.rcParams["font.family"] = "sans-serif"
-    plt.rcParams["axes.unicode_minus"] = False  # the CJK font lacks U+2212
+    rc = matplotlib.rcParams
+    rc["font.sans-serif"] = [family, *rc["font.sans-serif"]]
+    rc["font.family"] = "sans-serif"
+    rc["axes.unicode_minus"] = False  # the CJK font lacks U+2212
     return family
 
 
-def new_figure(width: float = 8.0, height: float = 5.0):
-    """A new figure and axes with the CJK font in place."""
+def new_figure(width: float = 8.0, height: float = 5.0) -> tuple[Figure, Axes]:
+    """A new figure (``width`` x ``height`` inches) and its axes, with the CJK font in place.
+
+    The figure is not registered with pyplot (see the module docstring): ``fig.savefig(path)`` writes it.
+    """
     use_cjk_font()
-    return plt.subplots(figsize=(width, height))
+    fig = Figure(figsize=(width, height))
+    return fig, fig.subplots()

@@ -15,16 +15,20 @@ import contextlib
 import json
 import logging
 import os
+import re
 import subprocess
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, is_dataclass
+from dataclasses import dataclass, is_dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from hotline_ml.config import TrackingConfig
+from hotline_ml.data.io import write_table
+from hotline_ml.record import ModelToRegister, Registered, RunRecord
+from hotline_ml.registry import Champion
 
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 import mlflow  # imported after telemetry is switched off above
@@ -72,8 +76,8 @@ def start_run(cfg: TrackingConfig, run_name: str | None = None, tags: Mapping[st
         cfg: Tracking settings.
         run_name: Display name; ``cfg.run_name`` wins when set.
         tags: Extra tags, e.g. ``{"sweep": ..., "job": ...}`` from a Hydra multirun.
-        config: The resolved config (dataclass or mapping): flattened into params and saved as
-            ``config.json``.
+        config: The resolved config (dataclass or mapping): flattened into params and saved once, as
+            ``config.yaml``.
     """
     configure(cfg)
     all_tags = {**cfg.tags, **(tags or {})}
@@ -82,10 +86,19 @@ def start_run(cfg: TrackingConfig, run_name: str | None = None, tags: Mapping[st
         all_tags["git_commit"] = commit
     with mlflow.start_run(run_name=cfg.run_name or run_name, tags=all_tags) as run:
         if config is not None:
-            as_dict = asdict(config) if is_dataclass(config) else dict(config)
+            as_dict = _plain(config)
             mlflow.log_params(flatten_params(as_dict))
-            log_dict(as_dict, "config.json")
+            log_dict(as_dict, "config.yaml")
         yield run.info.run_id
+
+
+def _plain(config: Any) -> dict[str, Any]:
+    """A config dataclass (or mapping) as plain data, enums by name."""
+    from omegaconf import OmegaConf
+
+    if is_dataclass(config):
+        return OmegaConf.to_container(OmegaConf.structured(config), enum_to_str=True)
+    return dict(config)
 
 
 def git_commit() -> str | None:
@@ -115,8 +128,14 @@ def flatten_params(d: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
     return out
 
 
+def metric_name(name: str) -> str:
+    """MLflow accepts letters, digits, ``_ - . / : space`` in names; anything else becomes ``_``."""
+    return re.sub(r"[^\w\-./: ]", "_", name)
+
+
 def log_metrics(metrics: Mapping[str, float], step: int | None = None) -> None:
-    """Log numeric metrics; non-finite or non-numeric values are skipped with a log line, never silently."""
+    """Log numeric metrics (names made valid by :func:`metric_name`); non-finite or non-numeric values are
+    skipped with a log line, never silently."""
     clean = {}
     for name, value in metrics.items():
         try:
@@ -127,7 +146,7 @@ def log_metrics(metrics: Mapping[str, float], step: int | None = None) -> None:
         if v != v or v in (float("inf"), float("-inf")):
             log.warning("metric %s=%s is not finite; not logged", name, v)
             continue
-        clean[name] = v
+        clean[metric_name(name)] = v
     if clean:
         mlflow.log_metrics(clean, step=step)
 
@@ -164,13 +183,54 @@ def log_figure(figure: Any, name: str) -> None:
 def log_table(frame: pd.DataFrame, name: str) -> None:
     """Log a table as an artifact: Parquet or CSV by the suffix of ``name``."""
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / Path(name).name
-        if path.suffix == ".parquet":
-            frame.to_parquet(path, index=False)
-        else:
-            frame.to_csv(path, index=False, encoding="utf-8-sig")
+        path = write_table(frame, Path(tmp) / Path(name).name)
         parent = str(Path(name).parent)
         mlflow.log_artifact(str(path), artifact_path=None if parent == "." else parent)
+
+
+def log_record(record: RunRecord) -> Registered | None:
+    """Log everything a job returned to the active run, then register its model (if any).
+
+    Order: tags, metric history, final metrics, tables, figures, texts, dicts, artifacts, model. Registration
+    points alias ``candidate`` at the new version and moves ``champion`` when the model's promotion rule says
+    so; the reason is tagged ``promotion``.
+
+    Returns:
+        The registry outcome, or ``None`` when the record has no model.
+    """
+    set_tags(record.tags)
+    for step, metrics in record.history:
+        log_metrics(metrics, step=step)
+    log_metrics(record.metrics)
+    for name, frame in record.tables.items():
+        log_table(frame, name)
+    for name, figure in record.figures.items():
+        log_figure(figure, name)
+    for name, text in record.texts.items():
+        log_text(text, name)
+    for name, data in record.dicts.items():
+        log_dict(data, name)
+    for path, directory in record.artifacts.items():
+        log_artifact(path, directory)
+    return None if record.model is None else register(record.model, record.metrics, record.tags)
+
+
+def register(model: ModelToRegister, metrics: Mapping[str, float], tags: Mapping[str, str]) -> Registered:
+    """Log and register ``model`` from the active run; ``candidate`` -> it; ``champion`` by its rule."""
+    _, version = log_predictor_model(model.loader, model.artifacts, model.input_example, model.name,
+                                     model.pip_requirements, model.optional_inputs)
+    set_alias(model.name, "candidate", version)
+    current = alias_version(model.name, "champion")
+    champion = None
+    if current is not None:
+        run_id = version_run_id(model.name, current)
+        champion = Champion(current, run_metrics(run_id), run_tags(run_id))
+    promoted, reason = model.rule.decide(metrics, tags, champion)
+    if promoted:
+        set_alias(model.name, "champion", version)
+    set_tags({"promotion": reason})
+    log.info("registered %s version %s (candidate); champion: %s", model.name, version, reason)
+    return Registered(model.name, version, promoted, reason)
 
 
 class PyfuncAdapter(mlflow.pyfunc.PythonModel):
@@ -273,7 +333,7 @@ def log_predictor_model(loader: str, artifacts: Mapping[str, str], input_example
     Args:
         loader: ``"package.module:function"`` returning an object with ``predict_frame`` (e.g.
             ``hotline_ml.predict.pyfunc:load_predictor``).
-        artifacts: Name -> local path: ``checkpoint`` and the YAML written by :func:`write_predictor_configs`.
+        artifacts: Name -> local path: ``checkpoint`` and the YAML written by ``config_files.write_config_files``.
         input_example: A few realistic input rows (``text`` and the optional columns).
         registered_name: Register under this name when given.
         pip_requirements: Requirements recorded with the model.
@@ -289,39 +349,6 @@ def log_predictor_model(loader: str, artifacts: Mapping[str, str], input_example
     output = impl.predict_frame(input_example)
     return log_pyfunc_model(loader, artifacts, input_example, output, registered_name, pip_requirements, name,
                             [c for c in optional_inputs if c in input_example.columns], model_config)
-
-
-#: Fields of the masking config that never leave the process (the salt comes from the environment).
-SECRET_FIELDS = ("salt",)
-
-
-def write_predictor_configs(directory: str | Path, **configs: Any) -> dict[str, str]:
-    """Write dataclass configs as YAML artifacts a logged predictor reads back (``routing.yaml``, ...).
-
-    Keys keep the dataclass and config order (the order of emergency rules decides the order of the lines in
-    ``transfer_to``), so the file is deterministic without being sorted; secret fields are left out.
-
-    Args:
-        directory: Where to write (created if needed).
-        **configs: Artifact name -> dataclass instance, e.g. ``routing=cfg.routing, desensitize=cfg.desensitize``.
-
-    Returns:
-        Artifact name -> path of the YAML file (pass it on as ``artifacts``).
-    """
-    import yaml
-    from omegaconf import OmegaConf
-
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    out = {}
-    for key, value in configs.items():
-        # through OmegaConf, so enums are written by name and read back by the same structured schema
-        data = OmegaConf.to_container(OmegaConf.structured(value), enum_to_str=True)
-        data = {k: v for k, v in data.items() if k not in SECRET_FIELDS}
-        path = directory / f"{key}.yaml"
-        path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
-        out[key] = str(path)
-    return out
 
 
 def set_alias(name: str, alias: str, version: str) -> None:

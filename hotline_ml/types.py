@@ -45,8 +45,6 @@ FIELDS: tuple[str, ...] = tuple(f.name for f in fields(WorkOrder))
 TEXT_FIELDS: tuple[str, ...] = ("title", "text")
 #: Fields holding timestamps.
 TIME_FIELDS: tuple[str, ...] = ("created_at", "resolved_at")
-#: Fields holding labels that models learn.
-LABEL_FIELDS: tuple[str, ...] = ("appeal_type", "urgency")
 
 
 @dataclass(frozen=True)

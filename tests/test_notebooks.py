@@ -26,7 +26,7 @@ nbclient = pytest.importorskip("nbclient")
 def store(tmp_path_factory: pytest.TempPathFactory, tiny_bert_dir: Path, small_prepare_cfg) -> str:
     """A sqlite store holding one classifier run (registered, champion) and one forecaster run (registered)."""
     from hotline_ml.classify.job import run_classifier_job
-    from hotline_ml.forecast.job import log_forecast_run, run_forecast_job
+    from hotline_ml.forecast.job import run_forecast_job
 
     tmp = tmp_path_factory.mktemp("review")
     uri = f"sqlite:///{tmp}/mlflow.db"
@@ -35,15 +35,15 @@ def store(tmp_path_factory: pytest.TempPathFactory, tiny_bert_dir: Path, small_p
         cfg = compose_config("train_classifier", classifier_overrides(tmp / "cls", tiny_bert_dir))
         cfg.tracking.tracking_uri = uri
         with tracking.start_run(cfg.tracking, run_name="notebook-test", config=cfg):
-            run_classifier_job(cfg)
+            tracking.log_record(run_classifier_job(cfg))
         fcfg = compose_config("fit_forecasts", [
             *SMALL_SYNTHETIC, f"data.path={small_prepare_cfg.data.path}", f"output_dir={tmp}/forecast",
             "~series.levels.category_district", "~forecast@candidates.sarimax", "n_jobs=1", "horizon=14",
             "plot_top=1", "warning.replay_days=63", "warning.score_levels=[category]"])
         fcfg.tracking.tracking_uri = uri
-        result = run_forecast_job(fcfg, progress=False)
+        record = run_forecast_job(fcfg, progress=False)
         with tracking.start_run(fcfg.tracking, run_name="notebook-test", config=fcfg):
-            log_forecast_run(result, fcfg)
+            tracking.log_record(record)
     return uri
 
 

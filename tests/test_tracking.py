@@ -12,6 +12,7 @@ import pytest
 
 from hotline_ml import tracking
 from hotline_ml.config import TrackingConfig
+from hotline_ml.config_files import write_config_files
 
 
 @dataclass
@@ -52,7 +53,7 @@ def test_run_logs_params_metrics_tags_and_artifacts(cfg: TrackingConfig, tmp_pat
     assert run.data.metrics == {"eval_macro_f1": 0.5, "backtest_mase/供水供电供暖燃气/供暖": 0.8}
     assert run.data.tags["sweep"] == "s1" and run.info.run_name == "r1"
     names = {a.path for a in mlflow.MlflowClient().list_artifacts(run_id)}
-    assert {"config.json", "tables"} <= names
+    assert {"config.yaml", "tables"} <= names and "config.json" not in names  # the config is stored once
     # artifacts live beside the temporary database, not in the working directory
     assert Path(run.info.artifact_uri.removeprefix("file://")).is_relative_to(tmp_path)
 
@@ -102,9 +103,46 @@ def test_predictor_model_is_served_by_its_loader_with_name_and_run(cfg: Tracking
     assert repr(model.metadata.get_output_schema().input_types_dict()["tags"]) == "Array(string)"
 
 
+def test_log_record_logs_every_part_and_registers_by_the_rule(cfg: TrackingConfig, tmp_path: Path) -> None:
+    from hotline_ml.plotting import new_figure
+    from hotline_ml.record import ModelToRegister, RunRecord
+    from hotline_ml.registry import PromotionRule
+
+    (tmp_path / "prefix.txt").write_text("p:", encoding="utf-8")
+    (tmp_path / "notes.txt").write_text("n", encoding="utf-8")
+    rule = PromotionRule("test_f1", True, "test_digest")
+
+    def record(f1: float, digest: str) -> RunRecord:
+        fig, _ = new_figure()
+        r = RunRecord(metrics={"test_f1": f1}, history=[(0, {"loss": 2.0}), (1, {"loss": 1.0})],
+                      tags={"test_digest": digest}, tables={"tables/t.csv": pd.DataFrame({"a": [1]})},
+                      figures={"plots/f.png": fig}, texts={"reports/r.md": "# r"}, dicts={"d.json": {"k": 1}})
+        r.add_artifact(tmp_path / "notes.txt", "extra")
+        r.model = ModelToRegister("rec-model", "tests.test_tracking:load_counter",
+                                  {"prefix": str(tmp_path / "prefix.txt")}, pd.DataFrame({"text": ["停水"]}), rule)
+        return r
+
+    outcomes = []
+    for f1, digest in [(0.5, "a"), (0.4, "a"), (0.9, "b"), (0.6, "a")]:
+        with tracking.start_run(cfg, run_name=f"rec-{f1}") as run_id:
+            r = record(f1, digest)
+            outcomes.append(tracking.log_record(r))
+    client = mlflow.MlflowClient()
+    run = client.get_run(run_id)
+    assert run.data.metrics["test_f1"] == 0.6 and run.data.tags["promotion"] == outcomes[-1].reason
+    assert [m.value for m in client.get_metric_history(run_id, "loss")] == [2.0, 1.0]
+    names = {a.path for a in client.list_artifacts(run_id)} | {a.path for a in client.list_artifacts(run_id, "extra")}
+    assert {"tables", "plots", "reports", "d.json", "extra/notes.txt"} <= names
+    # v1 first champion; v2 worse, kept; v3 better but on other data, kept; v4 better on the same data
+    assert [(o.version, o.promoted) for o in outcomes] == [("1", True), ("2", False), ("3", False), ("4", True)]
+    assert "other data" in outcomes[2].reason
+    assert tracking.alias_version("rec-model", "champion") == "4"
+    assert tracking.alias_version("rec-model", "candidate") == "4"
+
+
 def test_config_artifacts_leave_out_the_salt(tmp_path: Path) -> None:
     from hotline_ml.config import DesensitizeConfig
 
-    files = tracking.write_predictor_configs(tmp_path, desensitize=DesensitizeConfig(salt="secret-salt"))
+    files = write_config_files(tmp_path, desensitize=DesensitizeConfig(salt="secret-salt"))
     text = Path(files["desensitize"]).read_text(encoding="utf-8")
     assert "secret-salt" not in text and "salt" not in text and "phone" in text

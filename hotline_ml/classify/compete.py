@@ -65,7 +65,7 @@ class Competition:
 
 def family_names(cfg: TrainClassifierConfig) -> list[str]:
     """Families to train, checked: the ensemble needs both members."""
-    names = [f.value if isinstance(f, Family) else str(f) for f in cfg.classifier.families]
+    names = [Family(f).value for f in cfg.classifier.families]
     if not names:
         raise ValueError("classifier.families is empty; list at least one of bert, linear, ensemble")
     if "ensemble" in names and not {"bert", "linear"} <= set(names):

@@ -20,7 +20,9 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 from transformers import PreTrainedTokenizerBase
 
-TASKS = ("type_l1", "type_l2", "urgency")
+from hotline_ml.config import Task
+
+TASKS = tuple(t.value for t in Task)
 IGNORE = -100
 
 

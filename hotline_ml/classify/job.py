@@ -1,9 +1,10 @@
-"""The classifier job: prepared data -> every model family trained, calibrated and evaluated on the same rows
--> the best on validation registered -> MLflow.
+"""The classifier job: loaded and split orders -> every model family trained, calibrated and evaluated on the same
+rows -> the best on validation is the model to register -> one run record.
 
-Called by ``training/train_classifier.py`` inside an open MLflow run; everything it logs goes through
-``hotline_ml.tracking``. With ``classifier.cv_folds > 1`` (small data such as TipDM) it cross-validates
-instead: every family per fold, the family chosen per fold on its inner validation split, mean and spread.
+It never talks to MLflow: the entry script opens the run and logs the returned record with
+``hotline_ml.tracking.log_record``, which registers the model under the classifier promotion rule. With
+``classifier.cv_folds > 1`` (small data such as TipDM) it cross-validates instead: every family per fold, the
+family chosen per fold on its inner validation split, mean and spread.
 """
 
 from __future__ import annotations
@@ -12,58 +13,38 @@ import copy
 import hashlib
 import logging
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
-from hotline_ml import tracking
 from hotline_ml.classify.compete import Competition, compete
 from hotline_ml.classify.evaluate import markdown_report
 from hotline_ml.classify.features import model_texts, subsample, task_values
 from hotline_ml.classify.inference import InferenceSettings
 from hotline_ml.classify.linear import LinearClassifier
-from hotline_ml.config import Family, PrepareDataConfig, TrainClassifierConfig
+from hotline_ml.config import Family, TrainClassifierConfig
+from hotline_ml.config_files import write_config_files
+from hotline_ml.data.desensitize import make_desensitizer
 from hotline_ml.data.label_tree import label_descriptions
-from hotline_ml.data.prepare import prepare_data
+from hotline_ml.data.load import load_splits
+from hotline_ml.record import ModelToRegister, RunRecord
+from hotline_ml.registry import classifier_rule
 
 log = logging.getLogger(__name__)
 # the registered model is the whole predictor (mask -> model -> route -> trace), named here, not imported
 LOADER = "hotline_ml.predict.pyfunc:load_predictor"
 
 
-@dataclass
-class ClassifierResult:
-    """What the job produced: metrics, the saved model, the winning family and the registry outcome."""
-
-    metrics: dict[str, float]
-    checkpoint: Path | None
-    model_version: str | None
-    promoted: bool
-    report: str
-    family: str | None = None
-
-    def summary(self) -> str:
-        lines = [self.report]
-        if self.model_version:
-            lines.append(f"registered {self.family} as version {self.model_version}"
-                         + (" -> champion" if self.promoted else ""))
-        return "\n".join(lines)
-
-
-def run_classifier_job(cfg: TrainClassifierConfig) -> ClassifierResult:
-    """Run the whole job in the active MLflow run (see module docstring)."""
+def run_classifier_job(cfg: TrainClassifierConfig) -> RunRecord:
+    """Run the whole job (see module docstring) and return its record."""
     out = Path(cfg.output_dir)
-    prepared = prepare_data(PrepareDataConfig(data=cfg.data, split=cfg.split, desensitize=cfg.desensitize,
-                                              output_dir=str(out / "data")))
-    tracking.log_dict(prepared.summary(), "data/summary.json")
-    tracking.log_artifact(prepared.files["rejects"], "data")
-    frames = {name: ds.to_pandas() for name, ds in prepared.splits.items()}
+    splits = load_splits(cfg.data, cfg.split, make_desensitizer(cfg.desensitize))
+    record = RunRecord(dicts={"data/summary.json": splits.summary()}, tables={"data/rejects.csv": splits.rejects})
+    frames = splits.frames
     if cfg.classifier.cv_folds > 1:
-        return _cross_validate(cfg, pd.concat(frames.values(), ignore_index=True), out)
+        return _cross_validate(cfg, pd.concat(frames.values(), ignore_index=True), out, record)
     c = cfg.classifier
     train = frames["train"]
     # evaluation subsets depend on the split's seed only, so models trained with other seeds or settings are
@@ -71,16 +52,18 @@ def run_classifier_job(cfg: TrainClassifierConfig) -> ClassifierResult:
     val = subsample(frames["validation"], c.max_eval_samples, task_values(frames["validation"], c.primary_task),
                     cfg.split.seed)
     test = subsample(frames["test"], c.max_eval_samples, task_values(frames["test"], c.primary_task), cfg.split.seed)
-    tracking.set_tags({"data_digest": prepared.digest, "test_digest": test_digest(test)})
-    tracking.log_metrics({"data_train_rows": len(train), "data_validation_rows": len(val), "data_test_rows": len(test)})
-    comp = compete(cfg, train, val, test, out, with_figures=True, log_fn=tracking.log_metrics)
+    record.tags |= {"data_digest": splits.digest, "test_digest": test_digest(test)}
+    record.metrics |= {"data_train_rows": len(train), "data_validation_rows": len(val), "data_test_rows": len(test)}
+    comp = compete(cfg, train, val, test, out, with_figures=True,
+                   log_fn=lambda metrics, step: record.history.append((step, dict(metrics))))
     for family, model in comp.models.items():  # every family stays loadable for comparison and review
         model.save(out / "families" / family)
     checkpoint = comp.model.save(out / "model")
     report = family_report(comp, f"{cfg.model.name} / linear / ensemble on {cfg.data.name}", c.primary_task)
-    _log_competition(comp, report)
-    version, promoted = _register(cfg, comp, checkpoint, test, comp.metrics)
-    return ClassifierResult(comp.metrics, checkpoint, version, promoted, report, comp.winner)
+    _record_competition(record, comp, report)
+    record.model = _model_to_register(cfg, checkpoint, test)
+    record.summary = report
+    return record
 
 
 def family_report(comp: Competition, title: str, primary_task: str) -> str:
@@ -109,19 +92,16 @@ def _winner_sections(report: str) -> str:
     return report[at:] if at >= 0 else report
 
 
-def _log_competition(comp: Competition, report: str) -> None:
-    tracking.log_metrics(comp.metrics)
-    tracking.set_tags({"family": comp.winner})
+def _record_competition(record: RunRecord, comp: Competition, report: str) -> None:
+    record.metrics |= comp.metrics
+    record.tags["family"] = comp.winner
     for family, ev in comp.evaluations.items():
-        for name, table in ev.tables.items():
-            tracking.log_table(table, f"reports/{family}/{name}")
-        for name, fig in ev.figures.items():
-            tracking.log_figure(fig, f"plots/{family}/{name}")
-            plt.close(fig)
-    for name, table in comp.evaluation.tables.items():  # the registered family's tables at the usual place
-        tracking.log_table(table, f"reports/{name}")
-    tracking.log_text(report, "reports/report.md")
-    tracking.log_dict(comp.labels.tasks, "model_labels.json")
+        record.tables |= {f"reports/{family}/{name}": table for name, table in ev.tables.items()}
+        record.figures |= {f"plots/{family}/{name}": fig for name, fig in ev.figures.items()}
+    # the registered family's tables at the usual place
+    record.tables |= {f"reports/{name}": table for name, table in comp.evaluation.tables.items()}
+    record.texts["reports/report.md"] = report
+    record.dicts["model_labels.json"] = comp.labels.tasks
 
 
 def test_digest(test: pd.DataFrame) -> str:
@@ -130,42 +110,14 @@ def test_digest(test: pd.DataFrame) -> str:
     return hashlib.sha256(pd.util.hash_pandas_object(cols, index=False).to_numpy().tobytes()).hexdigest()[:16]
 
 
-def _register(cfg: TrainClassifierConfig, fitted: Competition, checkpoint: Path, test: pd.DataFrame,
-              metrics: dict[str, float]) -> tuple[str, bool]:
+def _model_to_register(cfg: TrainClassifierConfig, checkpoint: Path, test: pd.DataFrame) -> ModelToRegister:
     example = test[["order_id", "text", "title"]].head(3).reset_index(drop=True).assign(human=False)
     # routing and masking travel with the model, so every serving path answers as the job's config says
-    configs = tracking.write_predictor_configs(checkpoint.parent / "predictor_config", routing=cfg.routing,
-                                               desensitize=cfg.desensitize)
-    _, version = tracking.log_predictor_model(LOADER, {"checkpoint": str(checkpoint), **configs}, example,
-                                              registered_name=cfg.registry.model_name,
-                                              pip_requirements=_requirements())
-    name = cfg.registry.model_name
-    tracking.set_alias(name, "candidate", version)
-    promoted, reason = _should_promote(cfg, metrics, test_digest(test))
-    if promoted:
-        tracking.set_alias(name, "champion", version)
-    tracking.set_tags({"promotion": reason})
-    log.info("registered %s version %s (candidate); champion: %s", name, version, reason)
-    return version, promoted
-
-
-def _should_promote(cfg: TrainClassifierConfig, metrics: dict[str, float], digest: str) -> tuple[bool, str]:
-    mode, name = cfg.registry.promote, cfg.registry.model_name
-    if mode not in ("never", "if_better", "always"):
-        raise ValueError(f"registry.promote: {mode!r} is not one of never, if_better, always")
-    if mode != "if_better":
-        return mode == "always", f"promote={mode}"
-    champion = tracking.alias_version(name, "champion")
-    if champion is None:
-        return True, "no champion yet"
-    run_id = tracking.version_run_id(name, champion)
-    if tracking.run_tags(run_id).get("test_digest") != digest:
-        return False, f"champion v{champion} was tested on other data; not comparable, kept"
-    key = f"test_{cfg.classifier.primary_task}_macro_f1"
-    theirs, ours = tracking.run_metrics(run_id).get(key, float("-inf")), metrics[key]
-    if ours > theirs:
-        return True, f"{key} {ours:.4f} > champion v{champion} {theirs:.4f}"
-    return False, f"{key} {ours:.4f} <= champion v{champion} {theirs:.4f}, kept"
+    configs = write_config_files(checkpoint.parent / "predictor_config", routing=cfg.routing,
+                                 desensitize=cfg.desensitize)
+    return ModelToRegister(cfg.registry.model_name, LOADER, {"checkpoint": str(checkpoint), **configs}, example,
+                           classifier_rule(cfg.classifier.primary_task, cfg.registry.promote),
+                           optional_inputs=("order_id", "title", "human"), pip_requirements=_requirements())
 
 
 def _requirements() -> list[str]:
@@ -174,7 +126,7 @@ def _requirements() -> list[str]:
     return [f"{p}=={version(p)}" for p in ("torch", "transformers", "pandas", "numpy", "scikit-learn")]
 
 
-def _cross_validate(cfg: TrainClassifierConfig, frame: pd.DataFrame, out: Path) -> ClassifierResult:
+def _cross_validate(cfg: TrainClassifierConfig, frame: pd.DataFrame, out: Path, record: RunRecord) -> RunRecord:
     """Stratified k-fold over all labelled rows (small data): every family per fold, the family chosen on the
     fold's inner validation split; mean and spread of each family and of the chosen one."""
     c = cfg.classifier
@@ -188,22 +140,22 @@ def _cross_validate(cfg: TrainClassifierConfig, frame: pd.DataFrame, out: Path) 
         fit_idx, val_idx = next(inner.split(train_idx, y.iloc[train_idx]))
 
         def fold_log(metrics, step, k=k):
-            tracking.log_metrics(metrics, step=step + k * 100_000)
+            record.history.append((step + k * 100_000, dict(metrics)))
 
         comp = compete(cfg, frame.iloc[train_idx[fit_idx]], frame.iloc[train_idx[val_idx]], frame.iloc[test_idx],
                        out / f"fold{k}", with_figures=False, log_fn=fold_log)
         per_fold.append(comp.metrics)
         chosen.append(comp.winner)
         fold_models.append(comp)
-        tracking.log_metrics({f"cv_{m}": v for m, v in comp.metrics.items()}, step=k)
+        record.history.append((k, {f"cv_{m}": v for m, v in comp.metrics.items()}))
         key = f"test_{c.primary_task}_macro_f1"
         log.info("fold %d/%d: %s; chosen %s", k + 1, c.cv_folds,
                  ", ".join(f"{n} {comp.metrics[f'{key}/{n}']:.4f}" for n in comp.models), comp.winner)
     table = pd.DataFrame(per_fold)
     metrics = {**{m: float(v) for m, v in table.mean().items()},
                **{f"{m}_std": float(v) for m, v in table.std(ddof=1).items()}}
-    tracking.log_metrics(metrics)
-    tracking.log_table(table.assign(fold=range(len(table)), chosen=chosen), "reports/cv_folds.csv")
+    record.metrics |= metrics
+    record.tables["reports/cv_folds.csv"] = table.assign(fold=range(len(table)), chosen=chosen)
     key = f"test_{c.primary_task}_macro_f1"
     families = [n for n in ("bert", "linear", "ensemble") if f"{key}/{n}" in metrics]
     rows = [f"| {n} | {metrics[f'{key}/{n}']:.4f} | {metrics[f'{key}/{n}_std']:.4f} |" for n in families]
@@ -213,14 +165,14 @@ def _cross_validate(cfg: TrainClassifierConfig, frame: pd.DataFrame, out: Path) 
               f"{metrics[key + '_std']:.4f} |\n")
     best = max(families, key=lambda n: (metrics[f"{key}/{n}"], -families.index(n)))
     report += f"\nBest family by mean CV {c.primary_task} macro-F1: **{best}**.\n"
-    checkpoint = None
     if c.final_fit:
         checkpoint = _final_fit(cfg, frame, best, fold_models, out / "champion")
         report += f"\nFinal {best} model trained on all {len(frame)} labelled rows: `{checkpoint}`.\n"
-        tracking.log_artifact(checkpoint, "final_model")
-    tracking.set_tags({"family": best})
-    tracking.log_text(report, "reports/report.md")
-    return ClassifierResult(metrics, checkpoint, None, False, report, best)
+        record.add_artifact(checkpoint, "final_model")
+    record.tags["family"] = best
+    record.texts["reports/report.md"] = report
+    record.summary = report
+    return record
 
 
 def _final_fit(cfg: TrainClassifierConfig, frame: pd.DataFrame, family: str, folds: list[Competition],

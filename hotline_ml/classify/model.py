@@ -17,6 +17,7 @@ from transformers.utils import ModelOutput
 
 from hotline_ml.classify.features import IGNORE, TASKS, LabelSpace
 from hotline_ml.classify.tokenizer import offline
+from hotline_ml.config import ClassWeighting, Pooling
 
 
 @dataclass
@@ -33,10 +34,8 @@ class HotlineBertClassifier(BertPreTrainedModel):
     def __init__(self, config: BertConfig) -> None:
         super().__init__(config)
         self.tasks: dict[str, list[str]] = dict(config.tasks)
-        self.pooling: str = getattr(config, "pooling", "cls")
-        if self.pooling not in POOLINGS:
-            raise ValueError(f"model.pooling: {self.pooling!r} is not one of {POOLINGS}")
-        self.bert = BertModel(config, add_pooling_layer=self.pooling == "cls")
+        self.pooling = Pooling(config.pooling)  # written by load_for_finetuning from model.pooling
+        self.bert = BertModel(config, add_pooling_layer=self.pooling is Pooling.cls)
         dropout = config.classifier_dropout if config.classifier_dropout is not None else config.hidden_dropout_prob
         self.dropout = nn.Dropout(dropout)
         self.heads = nn.ModuleDict({t: nn.Linear(config.hidden_size, len(labels)) for t, labels in self.tasks.items()})
@@ -75,12 +74,9 @@ class HotlineBertClassifier(BertPreTrainedModel):
         return MultiTaskOutput(loss=loss, logits=logits)
 
     def _pool(self, out, attention_mask: torch.Tensor | None) -> torch.Tensor:
-        if self.pooling == "cls":
+        if self.pooling is Pooling.cls:
             return out.pooler_output
         return _mean_pool(out.last_hidden_state, attention_mask)
-
-
-POOLINGS = ("mean", "cls")
 
 
 def _mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor | None) -> torch.Tensor:
@@ -91,33 +87,38 @@ def _mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor | None) -> tor
     return (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
 
 
-def class_weights(labels: LabelSpace, ids: dict[str, list[int]], scheme: str) -> dict[str, list[float]]:
+def class_weights(labels: LabelSpace, ids: dict[str, list[int]], scheme: ClassWeighting | str,
+                  ) -> dict[str, list[float]]:
     """Per-task class weights from training label ids: ``none``, ``balanced`` (1/n) or ``sqrt`` (1/sqrt n).
 
     Weights are normalised to mean 1 over the classes present; a class with no training example gets 1.
+
+    Raises:
+        ValueError: ``scheme`` is not a :class:`~hotline_ml.config.ClassWeighting` value.
     """
-    if scheme not in ("none", "balanced", "sqrt"):
-        raise ValueError(f"classifier.class_weighting: {scheme!r} is not one of none, balanced, sqrt")
+    scheme = ClassWeighting(scheme)
     out = {}
     for task, names in labels.tasks.items():
         counts = torch.bincount(torch.tensor([i for i in ids[task] if i != IGNORE], dtype=torch.long),
                                 minlength=len(names)).float()
-        if scheme == "none":
+        if scheme is ClassWeighting.none:
             w = torch.ones(len(names))
         else:
-            w = torch.where(counts > 0, counts.clamp(min=1) ** (-1.0 if scheme == "balanced" else -0.5),
-                            torch.zeros(len(names)))
+            power = -1.0 if scheme is ClassWeighting.balanced else -0.5
+            w = torch.where(counts > 0, counts.clamp(min=1) ** power, torch.zeros(len(names)))
             w = torch.where(counts > 0, w / w[counts > 0].mean(), torch.ones(len(names)))
         out[task] = [round(float(x), 6) for x in w]
     return out
 
 
 def load_for_finetuning(pretrained: str, tokenizer: PreTrainedTokenizerBase, labels: LabelSpace,
-                        weights: dict[str, list[float]], pooling: str = "mean") -> HotlineBertClassifier:
+                        weights: dict[str, list[float]], pooling: Pooling | str = Pooling.mean,
+                        ) -> HotlineBertClassifier:
     """Load a BERT checkpoint's encoder (offline-first) and add fresh heads for ``labels``.
 
     The embedding matrix grows when the tokenizer has tokens the checkpoint lacks (the masking placeholders
-    in bert-base-chinese, for instance).
+    in bert-base-chinese, for instance). ``pooling`` is ``model.pooling`` in the job (conf/model/); the default
+    serves tests and benchmarks that build a model in code.
     """
     unknown = set(labels.tasks) - set(TASKS)
     if unknown:
@@ -127,7 +128,7 @@ def load_for_finetuning(pretrained: str, tokenizer: PreTrainedTokenizerBase, lab
     config.tasks = labels.tasks
     config.class_weights = weights
     config.temperatures = {t: 1.0 for t in labels.tasks}
-    config.pooling = pooling
+    config.pooling = Pooling(pooling).value  # a plain string in the saved config.json
     model = HotlineBertClassifier.from_pretrained(pretrained, config=config, local_files_only=local)
     if model.get_input_embeddings().num_embeddings < len(tokenizer):
         model.resize_token_embeddings(len(tokenizer))

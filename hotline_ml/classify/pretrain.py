@@ -11,14 +11,15 @@ masked as a whole (all its characters), so the model cannot recover 物 from 业
 
 from __future__ import annotations
 
+import json
 import logging
 import random
+import shutil
 from dataclasses import asdict
 from pathlib import Path
 
 import datasets
 import numpy as np
-import pandas as pd
 import torch
 from transformers import (
     BertConfig,
@@ -31,6 +32,9 @@ from transformers import (
 from hotline_ml.classify.tokenizer import build_tokenizer, load_tokenizer, offline, unk_rate
 from hotline_ml.classify.train import training_arguments
 from hotline_ml.config import PretrainMlmConfig
+from hotline_ml.data.desensitize import make_desensitizer
+from hotline_ml.data.load import load_texts
+from hotline_ml.record import RunRecord
 
 log = logging.getLogger(__name__)
 NO_WORD = -1
@@ -101,6 +105,16 @@ class WholeWordMaskCollator:
         return chosen
 
 
+def run_pretrain_job(cfg: PretrainMlmConfig) -> RunRecord:
+    """The pre-training job: masked texts through the data door (the training split of ``cfg.data``, the
+    ``extra_texts`` files, minus the ``holdout`` texts) -> :func:`pretrain_mlm` -> the run record."""
+    texts = load_texts(cfg.data, cfg.split, make_desensitizer(cfg.desensitize), cfg.extra_texts, cfg.holdout)
+    metrics = pretrain_mlm(cfg, texts)
+    checkpoint = str(Path(cfg.output_dir).resolve())
+    summary = f"checkpoint written to {cfg.output_dir}: " + json.dumps(metrics, indent=1)
+    return RunRecord(metrics=metrics, tags={"checkpoint": checkpoint}, summary=summary)
+
+
 def pretrain_mlm(cfg: PretrainMlmConfig, texts: list[str]) -> dict[str, float]:
     """Pre-train and save a masked-LM checkpoint to ``cfg.output_dir``.
 
@@ -130,8 +144,6 @@ def pretrain_mlm(cfg: PretrainMlmConfig, texts: list[str]) -> dict[str, float]:
     out = Path(cfg.output_dir)
     trainer.save_model(str(out))
     tokenizer.save_pretrained(out)
-    import shutil
-
     shutil.rmtree(out / "trainer", ignore_errors=True)
     return {"train_loss": float(train_out.training_loss), "eval_loss": eval_loss,
             "eval_perplexity": float(np.exp(min(eval_loss, 50))), "unk_rate": unk_rate(tokenizer, texts[:2000]),
@@ -157,33 +169,3 @@ def _encode(tokenizer: PreTrainedTokenizerBase, texts: list[str], cfg: PretrainM
     if cfg.whole_word_masking:
         columns["word_ids"] = word_ids(texts, enc["offset_mapping"])
     return datasets.Dataset.from_dict(columns)
-
-
-def collect_texts(cfg: PretrainMlmConfig) -> list[str]:
-    """Desensitized unlabelled texts for pre-training: the training split of ``cfg.data`` plus ``extra_texts``,
-    minus anything equal to a text of ``cfg.holdout`` (which is evaluated on later)."""
-    from hotline_ml.config import PrepareDataConfig
-    from hotline_ml.data.io import read_raw
-    from hotline_ml.data.prepare import load_orders, make_desensitizer, prepare_data
-    from hotline_ml.data.schema import clean_text
-    from hotline_ml.data.splits import near_duplicate_key
-
-    prepared = prepare_data(PrepareDataConfig(cfg.data, cfg.split, cfg.desensitize, output_dir=""), write=False)
-    texts = list(prepared.splits["train"]["text"])
-    masker = make_desensitizer(cfg.desensitize)
-    for source in cfg.extra_texts:
-        path, column = source.path, source.column
-        raw = read_raw(path)
-        if column not in raw.frame:
-            raise ValueError(f"{path}: extra_texts column {column!r} not found; columns: {list(raw.frame.columns)}")
-        extra = [clean_text(str(v)) for v in raw.frame[column] if isinstance(v, str) and v.strip()]
-        texts += masker.mask_many(extra)[0] if masker else extra
-        log.info("%s: %d texts from column %s", path, len(extra), column)
-    if cfg.holdout is not None:
-        held_texts = load_orders(cfg.holdout).orders["text"].tolist()
-        held = set(near_duplicate_key(pd.Series(masker.mask_many(held_texts)[0] if masker else held_texts)))
-        keys = near_duplicate_key(pd.Series(texts, dtype=object))
-        kept = [t for t, k in zip(texts, keys, strict=True) if k not in held]
-        log.info("left out %d texts that also occur in the hold-out data %s", len(texts) - len(kept), cfg.holdout.name)
-        texts = kept
-    return texts

@@ -60,9 +60,16 @@ import collections
 import datetime
 import hashlib
 import hmac
+import logging
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+
+from hotline_ml.config import DesensitizeConfig
+
+log = logging.getLogger(__name__)
+#: The salt of the shipped configs: fine for the synthetic corpus, never for real callers.
+DEV_SALT = "hotline-ml-dev-salt"
 
 PLACEHOLDERS: dict[str, str] = {
     "id_card": "[身份证]",
@@ -557,3 +564,13 @@ class Desensitizer:
         if not digits:
             return None
         return hmac.new(self._key, digits.encode("ascii"), hashlib.sha256).hexdigest()[:HASH_HEX_CHARS]
+
+
+def make_desensitizer(cfg: DesensitizeConfig) -> Desensitizer | None:
+    """Build the desensitizer from config (``None`` when masking is disabled, with a warning)."""
+    if not cfg.enabled:
+        log.warning("desensitization is DISABLED: texts are used as loaded")
+        return None
+    if cfg.salt == DEV_SALT:
+        log.warning("using the development salt for caller hashes; set HOTLINE_PII_SALT in production")
+    return Desensitizer(cfg.salt, kinds=cfg.kinds)

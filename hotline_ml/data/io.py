@@ -14,12 +14,15 @@ import csv
 import functools
 import itertools
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 #: File suffix -> format name.
 FORMATS: dict[str, str] = {
@@ -192,8 +195,6 @@ def estimate_records(path: str | Path, fmt: str | None = None) -> int | None:
     path = Path(path)
     fmt = infer_format(path, fmt)
     if fmt == "parquet":
-        import pyarrow.parquet as pq
-
         return pq.ParquetFile(path).metadata.num_rows
     if fmt not in ("csv", "jsonl"):
         return None
@@ -289,9 +290,6 @@ def _parquet_frames(path: Path, chunk_rows: int | None) -> Iterator[pd.DataFrame
     if chunk_rows is None:
         yield pd.read_parquet(path)
         return
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     pf = pq.ParquetFile(path)
     empty = True
     for batch in pf.iter_batches(batch_size=chunk_rows):
@@ -308,14 +306,27 @@ def _excel_frames(path: Path, sheet: str | None, chunk_rows: int | None) -> Iter
         yield frame.iloc[start:start + size]
 
 
-def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
-    """Write a table as Parquet or CSV (UTF-8 with BOM, so Excel opens Chinese text correctly), by suffix."""
+def write_table(table: pd.DataFrame | pa.Table, path: str | Path) -> Path:
+    """Write a table as Parquet or CSV (UTF-8 with BOM, so Excel opens Chinese text correctly), by suffix.
+
+    The file is written under a temporary name and then renamed, so a reader (or a resumed job) sees the old
+    file or the whole new one, never half of it. An Arrow table keeps its schema in Parquet.
+
+    Raises:
+        DataFileError: The suffix is neither ``.parquet``/``.pq`` nor ``.csv``.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.suffix.lower() in (".parquet", ".pq"):
-        frame.to_parquet(path, index=False)
-    elif path.suffix.lower() == ".csv":
-        frame.to_csv(path, index=False, encoding="utf-8-sig")
-    else:
+    suffix = path.suffix.lower()
+    if suffix not in (".parquet", ".pq", ".csv"):
         raise DataFileError(f"{path}: write .parquet or .csv")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    if suffix == ".csv":
+        frame = table.to_pandas() if isinstance(table, pa.Table) else table
+        frame.to_csv(tmp, index=False, encoding="utf-8-sig")
+    elif isinstance(table, pa.Table):
+        pq.write_table(table, tmp)
+    else:
+        table.to_parquet(tmp, index=False)
+    os.replace(tmp, path)  # atomic on POSIX
     return path

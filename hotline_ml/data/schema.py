@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
@@ -61,11 +62,13 @@ class ValidatedOrders:
             1-based data-row number in the source file. Times are ``datetime64``, satisfaction ``Int64``.
         rejects: One row per rejected record: ``source, row, line, reason, columns, detail, record``.
         report: Counts; ``read == kept + rejected``.
+        pii_counts: PII items masked per kind (empty until the orders are masked).
     """
 
     orders: pd.DataFrame
     rejects: pd.DataFrame
     report: LoadReport
+    pii_counts: dict[str, int] = field(default_factory=dict)
 
 
 class _Problems:
@@ -104,13 +107,15 @@ def resolve_columns(raw: RawTable, cfg: DataConfig) -> dict[str, str]:
     return present
 
 
-def validate(raw: RawTable, cfg: DataConfig, now: datetime | None = None) -> ValidatedOrders:
+def validate(raw: RawTable, cfg: DataConfig, now: datetime | None = None,
+             seen: Collection[str] = ()) -> ValidatedOrders:
     """Coerce a raw table to the work-order schema and split it into kept orders and rejects.
 
     Args:
-        raw: Output of ``hotline_ml.data.io.read_raw``.
+        raw: Output of ``hotline_ml.data.io.read_raw`` (a whole file or one chunk of it).
         cfg: The data config (column mapping, required fields, taxonomy, limits).
         now: Timestamps after this are rejected as in the future; defaults to the current time.
+        seen: Order ids kept from earlier chunks of the same file: repeats are rejected as ``duplicate_id``.
 
     Returns:
         Kept orders, rejects with reasons, and the report.
@@ -137,7 +142,7 @@ def validate(raw: RawTable, cfg: DataConfig, now: datetime | None = None) -> Val
     _check_labels(cols, present, cfg, problems)
     orders = pd.DataFrame(cols)
     orders["row"] = frame[ROW].to_numpy()
-    _check_duplicates(orders, present, problems)
+    _check_duplicates(orders, present, problems, seen)
     return _assemble(raw, orders, present, problems)
 
 
@@ -269,11 +274,18 @@ def in_taxonomy(label: str, taxonomy: dict[str, list[str]]) -> bool:
     return not second or second in taxonomy[first]
 
 
-def _check_duplicates(orders: pd.DataFrame, present: dict[str, str], problems: _Problems) -> None:
+def _check_duplicates(orders: pd.DataFrame, present: dict[str, str], problems: _Problems,
+                      seen: Collection[str]) -> None:
     if "order_id" not in present:
         return
     col = present["order_id"]
     valid = orders[[i not in problems.by_row for i in range(len(orders))]]
+    if len(seen):
+        again = valid["order_id"].isin(seen)
+        for idx, order_id in valid.loc[again, "order_id"].items():
+            problems.add(int(idx), "duplicate_id", col,
+                         f"{col}: order id {order_id} already kept from an earlier chunk")
+        valid = valid[~again]
     dup = valid[valid["order_id"].notna() & valid.duplicated("order_id", keep=False)]
     for order_id, group in dup.groupby("order_id", sort=False):
         labels = [t if u is None else f"{t}, {u}" for t, u in zip(group["appeal_type"], group["urgency"], strict=True)]

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-from hotline_ml.config import SplitConfig
+from hotline_ml.config import SplitConfig, SplitMethod
 
 SPLITS = ("train", "validation", "test")
 _NOISE = re.compile(r"\[[^\]]{1,4}\]|[\s\W_]+")  # masking placeholders ([电话]), whitespace, punctuation
@@ -64,19 +64,15 @@ def split_orders(orders: pd.DataFrame, cfg: SplitConfig) -> tuple[dict[str, pd.D
                          f"{cfg.val_frac}, {cfg.test_frac}")
     if len(orders) < 3:
         raise ValueError(f"split: {len(orders)} orders are too few to split into {SPLITS}")
+    method = SplitMethod(cfg.method)  # a plain string from code is checked here; a config's at compose time
     orders = orders.sort_values(["created_at", "order_id"], kind="stable").reset_index(drop=True)
-    if cfg.method == "time":
-        rank = _time_rank(orders["created_at"], cfg)
-    elif cfg.method == "stratified":
-        rank = _stratified_rank(orders, cfg)
-    else:
-        raise ValueError(f"split.method: {cfg.method!r} is not one of 'time', 'stratified'")
+    rank = _time_rank(orders["created_at"], cfg) if method is SplitMethod.time else _stratified_rank(orders, cfg)
     key = near_duplicate_key(orders["text"])
     group_rank = pd.Series(rank).groupby(key.to_numpy()).transform("min").to_numpy()
     sizes = key.map(key.value_counts())
     parts = {name: orders[group_rank == i].reset_index(drop=True) for i, name in enumerate(SPLITS)}
     report = SplitReport(
-        method=cfg.method,
+        method=method.value,
         sizes={name: len(part) for name, part in parts.items()},
         periods={name: _period(orders["created_at"][rank == i]) for i, name in enumerate(SPLITS)},
         near_duplicate_groups=int(key[sizes.to_numpy() > 1].nunique()),

@@ -142,10 +142,3 @@ def cross_selected(scores: dict[str, pd.DataFrame]) -> pd.Series:
     even, odd = origins[0::2], origins[1::2]
     pick_for_odd, pick_for_even = choose(scores, even), choose(scores, odd or even)
     return pd.Series({o: pick_for_even if i % 2 == 0 else pick_for_odd for i, o in enumerate(origins)})
-
-
-def summarize(scores: pd.DataFrame, level: Sequence[int]) -> dict[str, float]:
-    """Mean metrics over origins: ``mase`` (over origins with a defined scale), ``smape``, ``coverage<l>``."""
-    out = {m: float(scores[m].mean()) for m in METRICS}
-    out.update({f"coverage{lv}": float(scores[f"coverage{lv}"].mean()) for lv in level})
-    return out

@@ -115,6 +115,7 @@ def load_bundle(path: str | Path) -> ForecastBundle:
 PYFUNC_LOADER = "hotline_ml.forecast.bundle:load_for_pyfunc"
 
 
-def load_for_pyfunc(artifacts: dict[str, str]) -> ForecastBundle:
-    """Pyfunc loader: the bundle from the model's ``bundle`` artifact."""
+def load_for_pyfunc(artifacts: dict[str, str], model_config: dict | None = None) -> ForecastBundle:
+    """Pyfunc loader: the bundle from the model's ``bundle`` artifact (``model_config``, the registered name
+    and run, is not needed: the forecast frame does not carry them)."""
     return load_bundle(artifacts["bundle"])

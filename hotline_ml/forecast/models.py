@@ -12,7 +12,6 @@ forecasts exactly like the original (statsmodels' ``remove_data=True`` breaks th
 
 from __future__ import annotations
 
-import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -293,22 +292,29 @@ class SARIMAXForecaster(Forecaster):
 def make_forecaster(spec: Mapping[str, Any], where: str = "forecast config") -> Forecaster:
     """Build a forecaster from ``{"_target_": "pkg.module.Class", **settings}`` (a ``conf/forecast/`` entry).
 
+    Built by ``hydra.utils.instantiate`` (settings arrive as plain ``dict``/``list`` values, so the forecaster
+    pickles without OmegaConf objects).
+
     Raises:
         ValueError: The target is missing, cannot be imported, is not a :class:`Forecaster`, or rejects the
             settings (the message names ``where``).
     """
-    settings = dict(spec)
-    target = settings.pop("_target_", None)
+    # imported here: the library never needs Hydra at import time (a loaded forecaster does not)
+    from hydra.errors import InstantiationException
+    from hydra.utils import instantiate
+
+    target = spec.get("_target_")
     if not target:
         raise ValueError(f"{where}: no _target_ naming the forecaster class")
-    module_name, _, cls_name = str(target).rpartition(".")
     try:
-        cls = getattr(importlib.import_module(module_name), cls_name)
-    except (ImportError, AttributeError, ValueError) as err:
-        raise ValueError(f"{where}: cannot import _target_ {target!r}: {err}") from err
-    if not (isinstance(cls, type) and issubclass(cls, Forecaster)):
+        forecaster = instantiate(dict(spec), _convert_="all")
+    except InstantiationException as err:
+        cause = err.__cause__
+        if isinstance(cause, ImportError):  # Hydra could not locate the target
+            raise ValueError(f"{where}: cannot import _target_ {target!r}: {cause}") from err
+        if cause is None:  # refused by Hydra itself (e.g. a blocklisted target)
+            raise ValueError(f"{where}: cannot build _target_ {target!r}: {err}") from err
+        raise ValueError(f"{where}: bad settings for {target}: {cause}") from err
+    if not isinstance(forecaster, Forecaster):
         raise ValueError(f"{where}: _target_ {target!r} is not a hotline_ml.forecast.models.Forecaster")
-    try:
-        return cls(**settings)
-    except TypeError as err:
-        raise ValueError(f"{where}: bad settings for {target}: {err}") from err
+    return forecaster

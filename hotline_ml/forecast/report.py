@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import pandas as pd
 
 from hotline_ml.config import EarlyWarningConfig
@@ -77,7 +76,6 @@ def _section(rank: int, idx: int, alert: pd.Series, report: WarningReport, cfg: 
     fig = alert_figure(report.counts[series], report.replayed[report.replayed["series"] == series],
                        alert["start"], alert["end"], f"#{rank} {series}", cfg.level)
     fig.savefig(out / chart, dpi=100)
-    plt.close(fig)
     lines = [f"### {rank}. {series} ({alert['level']}), {alert['start'].date()} .. {alert['end'].date()}", "",
              f"{alert['actual']:.0f} orders in {alert['days']} days against {alert['expected']:.1f} expected "
              f"(upper bound {alert['upper']:.1f}): growth {alert['growth']:+.0%}, 4-week trend "

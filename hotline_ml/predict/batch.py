@@ -37,12 +37,11 @@ import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
 from hotline_ml.config import BatchScoreConfig
-from hotline_ml.data.io import LINE, ROW, RawTable, estimate_records, iter_raw
-from hotline_ml.data.prepare import desensitize_orders
-from hotline_ml.data.schema import REJECT_COLUMNS, ValidatedOrders, validate
+from hotline_ml.data.io import write_table
+from hotline_ml.data.load import OrderChunk, count_records, iter_orders
+from hotline_ml.data.schema import REJECT_COLUMNS
 from hotline_ml.predict.classifier import FLOAT_COLUMNS, LIST_COLUMNS, PREDICTION_COLUMNS, Predictor
-from hotline_ml.triage import RoutingEvaluation, routing_tallies
-from hotline_ml.types import LoadReport
+from hotline_ml.triage import RoutingEvaluation
 
 log = logging.getLogger(__name__)
 
@@ -185,24 +184,23 @@ def score_file(cfg: BatchScoreConfig, predictor: Predictor, progress: bool = Tru
     (out / "parts").mkdir(parents=True, exist_ok=True)
     manifest = Manifest(out / "manifest.jsonl", fingerprint(cfg, predictor))
     resumed = len(manifest.done)
-    seen: set[str] = set()
     examples: dict[str, list[dict[str, str]]] = {}
     start, new_read, new_scored = time.perf_counter(), 0, 0
-    chunks = iter_raw(cfg.input.path, cfg.input.format, cfg.input.encoding, cfg.input.sheet, cfg.chunk_rows)
-    total = estimate_records(cfg.input.path, cfg.input.format) if progress else None
+    # the data door validates (ids repeated across chunks rejected) and masks with the model's own masker
+    chunks = iter_orders(cfg.input, predictor.masker, cfg.chunk_rows, skip=set(manifest.done))
+    total = count_records(cfg.input) if progress else None
     with tqdm(total=total, desc="scoring", unit="order", unit_scale=True, disable=not progress) as bar:
-        for k, raw in enumerate(chunks):
-            if k in manifest.done:
-                seen.update(pd.read_parquet(_part(out, "predictions", k), columns=["order_id"])["order_id"])
-                bar.update(manifest.done[k].read)
+        for chunk in chunks:
+            if chunk.loaded is None:  # finished by an earlier run
+                bar.update(chunk.read)
                 continue
-            counts = _score_chunk(k, raw, cfg, predictor, seen, out, examples)
+            counts = _score_chunk(chunk, cfg, predictor, out, examples)
             manifest.finish(counts)
             new_read, new_scored = new_read + counts.read, new_scored + counts.scored
             bar.update(counts.read)
-            bar.set_postfix(chunk=k + 1, scored=f"{sum(c.scored for c in manifest.done.values()):,}")
+            bar.set_postfix(chunk=chunk.index + 1, scored=f"{sum(c.scored for c in manifest.done.values()):,}")
             if after_chunk is not None:
-                after_chunk(k)
+                after_chunk(chunk.index)
         bar.total = bar.n  # the estimate counts line breaks; close the bar at what was read
         bar.refresh()
     seconds = time.perf_counter() - start
@@ -216,8 +214,6 @@ def score_file(cfg: BatchScoreConfig, predictor: Predictor, progress: bool = Tru
 def _check(cfg: BatchScoreConfig) -> None:
     if cfg.input.synthetic is not None:
         raise ValueError("input.synthetic must be null for batch scoring: score a file, do not generate one")
-    if cfg.output_format not in ("parquet", "csv"):
-        raise ValueError(f"output_format: {cfg.output_format!r} is not one of parquet, csv")
     if cfg.day is not None:
         date.fromisoformat(cfg.day)  # raises naming the bad value
         if "created_at" not in cfg.input.required:
@@ -229,71 +225,25 @@ def _part(out: Path, kind: str, k: int) -> Path:
     return out / "parts" / f"{kind}-{k:05d}.{'parquet' if kind == 'predictions' else 'csv'}"
 
 
-def _score_chunk(k: int, raw: RawTable, cfg: BatchScoreConfig, predictor: Predictor, seen: set[str], out: Path,
+def _score_chunk(chunk: OrderChunk, cfg: BatchScoreConfig, predictor: Predictor, out: Path,
                  examples: dict[str, list[dict[str, str]]]) -> ChunkCounts:
-    validated = _reject_seen(validate(_with_required(raw, cfg), cfg.input), raw, seen)
-    validated, _ = desensitize_orders(validated, predictor.masker)
-    orders = validated.orders
-    on_day = _on_day(orders, cfg.day)
-    orders = orders[on_day].reset_index(drop=True)
+    loaded, k = chunk.loaded, chunk.index
+    on_day = _on_day(loaded.orders, cfg.day)
+    orders = loaded.orders[on_day].reset_index(drop=True)
     predictions = predictor.predict_desensitized(orders)
-    _write_atomic(pa.Table.from_pandas(predictions, schema=PREDICTION_SCHEMA, preserve_index=False),
-                  _part(out, "predictions", k))
-    _write_atomic(validated.rejects, _part(out, "rejects", k))
-    seen.update(orders["order_id"])
+    write_table(pa.Table.from_pandas(predictions, schema=PREDICTION_SCHEMA, preserve_index=False),
+                _part(out, "predictions", k))
+    write_table(loaded.rejects, _part(out, "rejects", k))
     _collect_examples(orders, predictions, examples, cfg.examples)
-    return ChunkCounts(k, raw.n_read, len(orders), len(validated.rejects), int((~on_day).sum()),
-                       dict(validated.report.reasons), predictions["route"].value_counts().to_dict(),
-                       routing_tallies(predictions, orders, predictor.router.cfg.emergency_label,
-                                       predictor.router.policy.is_automatable))
-
-
-def _with_required(raw: RawTable, cfg: BatchScoreConfig) -> RawTable:
-    """A JSONL chunk whose records all lack a key has no such column: add it empty, so each row is rejected
-    as ``missing`` (as in a whole-file read) instead of the chunk failing as a file without the column."""
-    if raw.format != "jsonl":
-        return raw
-    wanted = [cfg.input.columns.get(f, f) for f in cfg.input.required]
-    absent = [c for c in wanted if c not in raw.frame.columns]
-    return raw if not absent else RawTable(raw.path, raw.format, raw.encoding, raw.frame.assign(**dict.fromkeys(
-        absent)), raw.malformed)
-
-
-def _reject_seen(validated: ValidatedOrders, raw: RawTable, seen: set[str]) -> ValidatedOrders:
-    """Reject orders whose id an earlier chunk already scored (``duplicate_id``)."""
-    orders = validated.orders
-    again = orders["order_id"].isin(seen).to_numpy()
-    if not again.any():
-        return validated
-    by_row = raw.frame.set_index(ROW)
-    extra = pd.DataFrame([{
-        "source": str(raw.path), "row": int(r), "line": by_row.at[r, LINE], "reason": "duplicate_id",
-        "columns": "order_id", "detail": f"order_id: order id {oid} already scored from an earlier chunk",
-        "record": json.dumps(by_row.loc[r].drop(LINE).to_dict(), ensure_ascii=False, default=str),
-    } for oid, r in zip(orders.loc[again, "order_id"], orders.loc[again, "row"], strict=True)],
-        columns=REJECT_COLUMNS)
-    rejects = pd.concat([validated.rejects, extra], ignore_index=True).sort_values("row", kind="stable")
-    rejects["line"] = rejects["line"].astype("Int64")
-    reasons = Counter(validated.report.reasons) + Counter({"duplicate_id": int(again.sum())})
-    kept = orders[~again].reset_index(drop=True)
-    report = LoadReport(validated.report.source, validated.report.encoding, validated.report.read, len(kept),
-                        len(rejects), dict(reasons))
-    return ValidatedOrders(kept, rejects.reset_index(drop=True), report)
+    return ChunkCounts(k, chunk.read, len(orders), len(loaded.rejects), int((~on_day).sum()),
+                       dict(loaded.report.reasons), predictions["route"].value_counts().to_dict(),
+                       predictor.routing_tallies(predictions, orders))
 
 
 def _on_day(orders: pd.DataFrame, day: str | None) -> pd.Series:
     if day is None:
         return pd.Series(True, index=orders.index)
     return (orders["created_at"].dt.date == date.fromisoformat(day)).fillna(False).astype(bool)
-
-
-def _write_atomic(data: pa.Table | pd.DataFrame, path: Path) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    if isinstance(data, pa.Table):
-        pq.write_table(data, tmp)
-    else:
-        data.to_csv(tmp, index=False, encoding="utf-8")
-    os.replace(tmp, path)  # atomic on POSIX: a reader sees the old part or the whole new one
 
 
 def _collect_examples(orders: pd.DataFrame, predictions: pd.DataFrame, examples: dict[str, list[dict[str, str]]],

@@ -25,10 +25,9 @@ import torch
 from hotline_ml.classify.families import TextClassifier
 from hotline_ml.classify.features import model_texts
 from hotline_ml.config import DesensitizeConfig, PredictorConfig, RoutingConfig
-from hotline_ml.data.desensitize import Desensitizer
-from hotline_ml.data.prepare import make_desensitizer
+from hotline_ml.data.desensitize import Desensitizer, make_desensitizer
 from hotline_ml.predict.loading import ModelInfo, fetched, load_checkpoint, model_masking, model_routing
-from hotline_ml.triage import Router, emergency_probability
+from hotline_ml.triage import Router, emergency_probability, routing_tallies
 from hotline_ml.types import Prediction, RoutingDecision
 
 log = logging.getLogger(__name__)
@@ -212,6 +211,11 @@ class Predictor:
                      "input_hash": [input_hash(t) for t in texts],
                      "predicted_at": pd.Timestamp(datetime.now(timezone.utc))})
         return _typed(pd.DataFrame(cols, index=range(len(texts))))
+
+    def routing_tallies(self, predictions: pd.DataFrame, truth: pd.DataFrame) -> dict[str, int]:
+        """Additive routing-evaluation counts of ``predictions`` against the labelled ``truth`` rows (see
+        ``triage.routing_tallies``), by this predictor's emergency label and automation policy."""
+        return routing_tallies(predictions, truth, self.router.cfg.emergency_label, self.router.policy.is_automatable)
 
     def _subtype(self, probs: dict[str, np.ndarray]) -> dict[str, Any]:
         n = len(next(iter(probs.values())))

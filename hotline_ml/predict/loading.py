@@ -14,22 +14,18 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TypeVar
 
-import yaml
-from omegaconf import MISSING, OmegaConf
-from omegaconf.errors import OmegaConfBaseException
+from omegaconf import MISSING
 
 from hotline_ml.classify.families import TextClassifier, is_model_dir, load_model
 from hotline_ml.config import DesensitizeConfig, RoutingConfig
-from hotline_ml.data.prepare import DEV_SALT
+from hotline_ml.config_files import read_config_file
+from hotline_ml.data.desensitize import DEV_SALT
 
 log = logging.getLogger(__name__)
 
 #: Environment variable holding the secret salt of caller hashes (never logged with a model).
 SALT_ENV = "HOTLINE_PII_SALT"
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -101,7 +97,7 @@ def model_routing(artifacts: Mapping[str, str | Path], source: str,
         raise ValueError(f"{source}: the model carries no routing config (a bare checkpoint directory, or "
                          "registered before routing travelled with the model); pass routing=RoutingConfig(...), "
                          "e.g. routing=default in conf/serve.yaml")
-    return _read(artifacts["routing"], RoutingConfig)
+    return read_config_file(artifacts["routing"], RoutingConfig)
 
 
 def model_masking(artifacts: Mapping[str, str | Path], override: DesensitizeConfig | None = None,
@@ -115,16 +111,6 @@ def model_masking(artifacts: Mapping[str, str | Path], override: DesensitizeConf
     if override is not None:
         return override if override.salt != MISSING else replace(override, salt=salt)
     if "desensitize" in artifacts:
-        return _read(artifacts["desensitize"], DesensitizeConfig, salt=salt)
+        return read_config_file(artifacts["desensitize"], DesensitizeConfig, salt=salt)
     log.warning("the model carries no masking config: masking every PII kind")
     return DesensitizeConfig(salt=salt)
-
-
-def _read(path: str | Path, schema: type[T], **fill: object) -> T:
-    """A YAML file as the typed ``schema`` (unknown keys and wrong types are errors naming the file)."""
-    try:
-        merged = OmegaConf.merge(OmegaConf.structured(schema), OmegaConf.load(path), fill)
-        return OmegaConf.to_object(merged)
-    except (OmegaConfBaseException, yaml.YAMLError) as e:
-        raise ValueError(f"{path}: not a valid {schema.__name__} ({e}); pass one to Predictor.load to override "
-                         "the logged config") from None

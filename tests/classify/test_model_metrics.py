@@ -51,7 +51,7 @@ def test_class_weights() -> None:
     assert w[1] == pytest.approx(4 * w[0]) and w[2] == 1.0  # an unseen class keeps weight 1
     s = class_weights(labels, ids, "sqrt")["t"]
     assert s[1] == pytest.approx(2 * s[0])
-    with pytest.raises(ValueError, match="class_weighting"):
+    with pytest.raises(ValueError, match="ClassWeighting"):
         class_weights(labels, ids, "inverse")
 
 

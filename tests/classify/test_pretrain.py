@@ -9,9 +9,10 @@ import torch
 
 from hotline_ml.classify.features import LabelSpace
 from hotline_ml.classify.model import load_for_finetuning
-from hotline_ml.classify.pretrain import NO_WORD, WholeWordMaskCollator, collect_texts, pretrain_mlm, word_ids
+from hotline_ml.classify.pretrain import NO_WORD, WholeWordMaskCollator, pretrain_mlm, word_ids
 from hotline_ml.classify.tokenizer import load_tokenizer
 from hotline_ml.config import DataConfig, TextSource
+from hotline_ml.data import load_texts, make_desensitizer
 from tests.conftest import SMALL_SYNTHETIC, compose_config
 
 
@@ -57,7 +58,7 @@ def test_pretrain_from_scratch_writes_a_checkpoint_that_finetunes(tmp_path: Path
     assert model.config.num_hidden_layers == 2
 
 
-def test_collect_texts_uses_training_split_and_leaves_out_holdout(tmp_path: Path, small_corpus) -> None:
+def test_pretraining_texts_use_training_split_and_leave_out_holdout(tmp_path: Path, small_corpus) -> None:
     orders = small_corpus.orders
     holdout = orders.head(50)
     holdout.to_csv(tmp_path / "holdout.csv", index=False)
@@ -66,8 +67,9 @@ def test_collect_texts_uses_training_split_and_leaves_out_holdout(tmp_path: Path
     cfg = compose_config("pretrain_mlm", [*SMALL_SYNTHETIC, f"data.path={tmp_path}/orders.csv",
                                           f"output_dir={tmp_path}/mini"])
     cfg.extra_texts = [TextSource(path=str(tmp_path / "extra.csv"), column="body")]
-    cfg.holdout = DataConfig(name="h", path=str(tmp_path / "holdout.csv"))
-    texts = collect_texts(cfg)
+    cfg.holdout = DataConfig(name="h", path=str(tmp_path / "holdout.csv"), format=None, columns={},
+                             required=["order_id", "created_at", "text"])
+    texts = load_texts(cfg.data, cfg.split, make_desensitizer(cfg.desensitize), cfg.extra_texts, cfg.holdout)
     assert "额外的未标注文本，电话[电话]" in texts  # extra texts arrive desensitized
     from hotline_ml.data.splits import near_duplicate_key
 

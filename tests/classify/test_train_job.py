@@ -41,10 +41,15 @@ def test_unknown_trainer_field_names_the_closest(tmp_path: Path, tiny_bert_dir: 
         training_arguments({"learning_rat": 1e-4}, str(tmp_path), 0)
 
 
-def _run(cfg) -> tuple[str, object]:
+def _run(cfg) -> tuple[str, object, object]:
     with tracking.start_run(cfg.tracking, run_name="test", config=cfg) as run_id:
-        result = run_classifier_job(cfg)
-    return run_id, result
+        record = run_classifier_job(cfg)
+        registered = tracking.log_record(record)
+    return run_id, record, registered
+
+
+def _checkpoint(record) -> Path:
+    return Path(record.model.artifacts["checkpoint"])
 
 
 @pytest.fixture(scope="module")
@@ -55,12 +60,12 @@ def trained(tmp_path_factory, tiny_bert_dir):
 
     os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{tmp}/mlflow.db"  # one store shared by this module's tests
     cfg.tracking.tracking_uri = os.environ["MLFLOW_TRACKING_URI"]
-    run_id, result = _run(cfg)
-    return cfg, run_id, result
+    return cfg, *_run(cfg)
 
 
 def test_run_logs_metrics_artifacts_and_registers(trained) -> None:
-    cfg, run_id, result = trained
+    cfg, run_id, record, registered = trained
+    winner = record.tags["family"]
     mlflow.set_tracking_uri(cfg.tracking.tracking_uri)
     run = mlflow.MlflowClient().get_run(run_id)
     m = run.data.metrics
@@ -72,50 +77,50 @@ def test_run_logs_metrics_artifacts_and_registers(trained) -> None:
     assert {f"validation_type_l1_macro_f1/{f}" for f in ("bert", "linear", "ensemble")} <= set(m)
     assert "eval_type_l1_macro_f1" in m and "train_loss" in m
     assert run.data.tags["test_digest"] and run.data.tags["git_commit"]
-    assert run.data.tags["family"] == result.family
+    assert run.data.tags["family"] == winner and run.data.tags["promotion"] == registered.reason
     # the registered family is the best on validation, and its test score is the unsuffixed one
     best = max(("bert", "linear", "ensemble"), key=lambda f: m[f"validation_type_l1_macro_f1/{f}"])
-    assert m[f"validation_type_l1_macro_f1/{result.family}"] == m[f"validation_type_l1_macro_f1/{best}"]
-    assert m["test_type_l1_macro_f1"] == m[f"test_type_l1_macro_f1/{result.family}"]
+    assert m[f"validation_type_l1_macro_f1/{winner}"] == m[f"validation_type_l1_macro_f1/{best}"]
+    assert m["test_type_l1_macro_f1"] == m[f"test_type_l1_macro_f1/{winner}"]
     # a 2-step BERT is clearly worse than the linear model on the same rows: it must not be the one registered
     assert m["validation_type_l1_macro_f1/linear"] > m["validation_type_l1_macro_f1/bert"] + 0.2
-    assert result.family != "bert"
-    family = result.family  # figures of the registered family, under its name
-    plots = {a.path for a in mlflow.MlflowClient().list_artifacts(run_id, f"plots/{family}")}
-    assert f"plots/{family}/confusion_type_l1.png" in plots and f"plots/{family}/reliability_urgency.png" in plots
+    assert winner != "bert"  # figures of the registered family, under its name
+    plots = {a.path for a in mlflow.MlflowClient().list_artifacts(run_id, f"plots/{winner}")}
+    assert f"plots/{winner}/confusion_type_l1.png" in plots and f"plots/{winner}/reliability_urgency.png" in plots
     report = mlflow.artifacts.load_text(f"runs:/{run_id}/reports/report.md")
     assert all(f"| type_l1 | {f}" in report for f in ("bert", "linear", "ensemble"))
-    assert result.model_version == "1" and result.promoted
+    assert registered.version == "1" and registered.promoted
     assert tracking.alias_version("hotline-appeal-classifier", "candidate") == "1"
     assert tracking.alias_version("hotline-appeal-classifier", "champion") == "1"
-    assert family_of(result.checkpoint) == result.family
+    assert family_of(_checkpoint(record)) == winner
 
 
 def test_registered_model_reloads_with_the_same_predictions(trained, small_corpus) -> None:
-    cfg, _, result = trained
+    cfg, _, record, _ = trained
+    checkpoint = _checkpoint(record)
     mlflow.set_tracking_uri(cfg.tracking.tracking_uri)
-    from hotline_ml.data.prepare import make_desensitizer
+    from hotline_ml.data.desensitize import make_desensitizer
 
     frame = small_corpus.orders[["text", "title"]].head(20).reset_index(drop=True)
     masker = make_desensitizer(cfg.desensitize)  # the served model masks PII before the model reads the text
     masked = frame.assign(**{c: masker.mask_many(frame[c].tolist())[0] for c in ("text", "title")})
-    before = predict_frame(load_model(result.checkpoint), masked)
+    before = predict_frame(load_model(checkpoint), masked)
     # the registered model wraps the whole predictor; its type and scores are the saved family's
     served = tracking.load_pyfunc("models:/hotline-appeal-classifier@candidate").predict(frame)
     assert served["appeal_type"].tolist() == before["type_l1"].tolist()
     assert np.allclose(served["appeal_type_score"], before["type_l1_score"], atol=1e-6)
-    labels = load_model(result.checkpoint).labels
+    labels = load_model(checkpoint).labels
     assert set(served["appeal_type"]) <= set(labels["type_l1"]) and set(served["urgency"]) <= {"紧急", "加急", "一般"}
 
 
 def test_second_run_is_promoted_only_if_better(trained, tiny_bert_dir) -> None:
-    cfg, _, first = trained
+    cfg, _, first, _ = trained
     cfg.seed = 7  # same data and test set, another model
-    _, second = _run(cfg)
-    assert second.model_version == "2"
+    _, second, registered = _run(cfg)
+    assert registered.version == "2"
     key = "test_type_l1_macro_f1"
     better = second.metrics[key] > first.metrics[key]
-    assert second.promoted == better
+    assert registered.promoted == better
     assert tracking.alias_version("hotline-appeal-classifier", "champion") == ("2" if better else "1")
     assert tracking.alias_version("hotline-appeal-classifier", "candidate") == "2"
 
@@ -128,11 +133,12 @@ def test_dataset_without_urgency_trains_type_only(tmp_path: Path, tiny_bert_dir:
                                               "data.required=[order_id,created_at,text,appeal_type]",
                                               "registry.promote=never"])
     with tracking.start_run(cfg.tracking, run_name="no-urgency"):
-        result = run_classifier_job(cfg)
-    assert "test_type_l1_macro_f1" in result.metrics and "test_type_l2_macro_f1" in result.metrics
-    assert not any("urgency" in k for k in result.metrics)
-    assert set(load_model(result.checkpoint).labels) == {"type_l1", "type_l2"}
-    assert not result.promoted
+        record = run_classifier_job(cfg)
+        registered = tracking.log_record(record)
+    assert "test_type_l1_macro_f1" in record.metrics and "test_type_l2_macro_f1" in record.metrics
+    assert not any("urgency" in k for k in record.metrics)
+    assert set(load_model(_checkpoint(record)).labels) == {"type_l1", "type_l2"}
+    assert not registered.promoted and registered.reason == "promote=never"
 
 
 def test_multirun_sweep_gives_one_tagged_run_per_job(tmp_path: Path, tiny_bert_dir: Path) -> None:

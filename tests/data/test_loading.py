@@ -29,8 +29,12 @@ MAPPING = {"order_id": "工单编号", "created_at": "受理时间", "text": "�
            "urgency": "紧急程度", "satisfaction": "满意度"}
 
 
+REQUIRED = ["order_id", "created_at", "text"]
+
+
 def cfg_for(path: Path, **kw) -> DataConfig:
-    return DataConfig(name="test", path=str(path), columns=MAPPING, taxonomy=TAXONOMY, **kw)
+    return DataConfig(name="test", path=str(path), format=None, columns=MAPPING, required=REQUIRED, taxonomy=TAXONOMY,
+                      **kw)
 
 
 def write(frame: pd.DataFrame, path: Path, encoding: str = "utf-8") -> Path:
@@ -50,7 +54,7 @@ def write(frame: pd.DataFrame, path: Path, encoding: str = "utf-8") -> Path:
 
 @pytest.mark.parametrize("name", ["orders.csv", "orders.parquet", "orders.jsonl", "orders.xlsx"])
 def test_every_format_loads_the_same_orders(tmp_path: Path, name: str) -> None:
-    v = load_orders(cfg_for(write(GOOD, tmp_path / name)), now=NOW)
+    v = load_orders(cfg_for(write(GOOD, tmp_path / name)), None, now=NOW)
     assert (v.report.read, v.report.kept, v.report.rejected) == (3, 3, 0)
     o = v.orders
     assert o["order_id"].tolist() == ["A001", "A002", "A003"]
@@ -66,7 +70,7 @@ def test_every_format_loads_the_same_orders(tmp_path: Path, name: str) -> None:
 def test_encodings_are_detected(tmp_path: Path, encoding: str, detected: str) -> None:
     path = write(GOOD, tmp_path / "orders.csv", encoding=encoding)
     assert detect_encoding(path) == detected
-    v = load_orders(cfg_for(path), now=NOW)
+    v = load_orders(cfg_for(path), None, now=NOW)
     assert v.report.kept == 3
     assert v.orders["text"].iloc[0] == "小区电梯坏了一个星期没人修"
 
@@ -74,7 +78,7 @@ def test_encodings_are_detected(tmp_path: Path, encoding: str, detected: str) ->
 def test_missing_required_column_names_file_and_columns_found(tmp_path: Path) -> None:
     path = write(GOOD.drop(columns=["诉求内容"]), tmp_path / "orders.csv")
     with pytest.raises(DataFileError) as err:
-        load_orders(cfg_for(path), now=NOW)
+        load_orders(cfg_for(path), None, now=NOW)
     msg = str(err.value)
     assert str(path) in msg and "text (column '诉求内容')" in msg and "'工单编号'" in msg and "columns:" in msg
 
@@ -89,9 +93,9 @@ def test_missing_file_and_unknown_format_are_clear_errors(tmp_path: Path) -> Non
 
 def test_unknown_field_in_mapping_is_an_error(tmp_path: Path) -> None:
     path = write(GOOD, tmp_path / "orders.csv")
-    cfg = DataConfig(name="t", path=str(path), columns={**MAPPING, "txt": "诉求内容"})
+    cfg = DataConfig(name="t", path=str(path), format=None, columns={**MAPPING, "txt": "诉求内容"}, required=REQUIRED)
     with pytest.raises(DataFileError, match="unknown field"):
-        load_orders(cfg, now=NOW)
+        load_orders(cfg, None, now=NOW)
 
 
 def bad_rows_csv(path: Path) -> dict[str, str]:
@@ -134,7 +138,7 @@ def bad_rows_csv(path: Path) -> dict[str, str]:
 def test_every_bad_row_is_kept_or_rejected_with_a_reason(tmp_path: Path) -> None:
     path = tmp_path / "bad.csv"
     expected = bad_rows_csv(path)
-    v = load_orders(cfg_for(path), now=NOW)
+    v = load_orders(cfg_for(path), None, now=NOW)
     r = v.report
     assert r.read == 22 and r.read == r.kept + r.rejected
     kept = set(v.orders["order_id"])
@@ -154,7 +158,7 @@ def test_every_bad_row_is_kept_or_rejected_with_a_reason(tmp_path: Path) -> None
 def test_reject_messages_name_the_column_and_value(tmp_path: Path) -> None:
     path = tmp_path / "bad.csv"
     bad_rows_csv(path)
-    v = load_orders(cfg_for(path), now=NOW)
+    v = load_orders(cfg_for(path), None, now=NOW)
     rej = v.rejects.set_index("row")
     assert "受理时间" in rej.loc[6, "columns"] and "不是时间" in rej.loc[6, "detail"]
     assert "50000 characters" in rej.loc[4, "detail"]
@@ -167,7 +171,7 @@ def test_reject_messages_name_the_column_and_value(tmp_path: Path) -> None:
 def test_cleaning_removes_control_chars_and_fullwidth(tmp_path: Path) -> None:
     path = tmp_path / "bad.csv"
     bad_rows_csv(path)
-    o = load_orders(cfg_for(path), now=NOW).orders.set_index("order_id")
+    o = load_orders(cfg_for(path), None, now=NOW).orders.set_index("order_id")
     assert o.loc["B05", "text"] == "噪音很大，晚上睡不着"
     assert o.loc["B18", "text"] == "ABC全角123"
     assert o.loc["B16", "text"] == "引号里有\n换行，也没问题"
@@ -183,7 +187,7 @@ def test_wrong_types_in_jsonl_are_rejected(tmp_path: Path) -> None:
     ]
     text = "\n".join(json.dumps(x, ensure_ascii=False) for x in lines) + "\n{broken json\n[1, 2]\n"
     path.write_text(text, encoding="utf-8")
-    v = load_orders(cfg_for(path), now=NOW)
+    v = load_orders(cfg_for(path), None, now=NOW)
     assert (v.report.read, v.report.kept, v.report.rejected) == (6, 1, 5)
     assert v.orders["order_id"].tolist() == ["1"]
     assert v.rejects["reason"].tolist() == ["wrong_type", "wrong_type", "wrong_type", "malformed", "malformed"]
@@ -193,5 +197,6 @@ def test_wrong_types_in_jsonl_are_rejected(tmp_path: Path) -> None:
 def test_validate_without_taxonomy_accepts_any_label(tmp_path: Path) -> None:
     frame = GOOD.assign(诉求类型=["随便什么类型", "环境保护", "另一个"])
     raw = read_raw(write(frame, tmp_path / "orders.csv"))
-    v = validate(raw, DataConfig(name="t", path=str(raw.path), columns=MAPPING), now=NOW)
+    cfg = DataConfig(name="t", path=str(raw.path), format=None, columns=MAPPING, required=REQUIRED)
+    v = validate(raw, cfg, now=NOW)
     assert v.report.kept == 3

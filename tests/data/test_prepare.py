@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from hotline_ml.data import load_splits, make_desensitizer
 from hotline_ml.data.prepare import format_summary, prepare_data
 from tests.conftest import compose_config
 
@@ -37,22 +38,22 @@ def test_config_typos_fail_at_compose_time() -> None:
 
 
 def test_rows_are_accounted_for_and_split(prepared) -> None:
-    r = prepared.load_report
+    r = prepared.splits.load_report
     assert r.read == r.kept + r.rejected and r.read > 3000
-    sizes = prepared.split_report.sizes
+    sizes = prepared.splits.split_report.sizes
     assert sum(sizes.values()) == r.kept
-    assert set(prepared.splits) == {"train", "validation", "test"}
-    assert {len(ds) for ds in prepared.splits.values()} == set(sizes.values())
-    train = prepared.splits["train"].to_pandas()
-    test = prepared.splits["test"].to_pandas()
+    frames = prepared.splits.frames
+    assert set(frames) == {"train", "validation", "test"}
+    assert {name: len(f) for name, f in frames.items()} == sizes
+    train, test = frames["train"], frames["test"]
     assert train["created_at"].min() < test["created_at"].min()
 
 
 def test_no_raw_pii_leaves_the_data_layer(prepared, small_corpus) -> None:
-    texts = pd.concat([ds.to_pandas()["text"] for ds in prepared.splits.values()])
+    texts = pd.concat([f["text"] for f in prepared.splits.frames.values()])
     assert not texts.str.contains(r"(?<!\d)1[3-9]\d{9}(?!\d)").any()
-    assert prepared.pii_counts["phone"] > 100 and prepared.pii_counts["name"] > 50
-    callers = pd.concat([ds.to_pandas()["caller_id"] for ds in prepared.splits.values()])
+    assert prepared.splits.pii_counts["phone"] > 100 and prepared.splits.pii_counts["name"] > 50
+    callers = pd.concat([f["caller_id"] for f in prepared.splits.frames.values()])
     raw_callers = set(small_corpus.orders["caller_id"])
     assert callers.str.fullmatch(r"[0-9a-f]{16}").all() and not set(callers) & raw_callers
     # repeat callers stay countable after hashing
@@ -64,10 +65,10 @@ def test_outputs_are_written(prepared) -> None:
     for name in ["train", "validation", "test", "rejects", "summary"]:
         assert Path(files[name]).is_file()
     summary = json.loads(Path(files["summary"]).read_text(encoding="utf-8"))
-    assert summary["load"]["kept"] == prepared.load_report.kept
-    assert sum(summary["urgency"]["test"].values()) == prepared.split_report.sizes["test"]
+    assert summary["load"]["kept"] == prepared.splits.load_report.kept
+    assert sum(summary["urgency"]["test"].values()) == prepared.splits.split_report.sizes["test"]
     back = pd.read_parquet(files["test"])
-    assert len(back) == prepared.split_report.sizes["test"]
+    assert len(back) == prepared.splits.split_report.sizes["test"]
     text = format_summary(summary)
     assert re.search(r"read \d+ = kept \d+ \+ rejected \d+", text) and "PII items masked" in text
 
@@ -75,6 +76,7 @@ def test_outputs_are_written(prepared) -> None:
 def test_corpus_is_not_regenerated_when_unchanged(small_prepare_cfg, prepared) -> None:
     path = Path(small_prepare_cfg.data.path)
     before = path.stat().st_mtime_ns
-    again = prepare_data(small_prepare_cfg, progress=False, write=False)
+    again = load_splits(small_prepare_cfg.data, small_prepare_cfg.split,
+                        make_desensitizer(small_prepare_cfg.desensitize), progress=False)
     assert path.stat().st_mtime_ns == before
-    assert again.digest == prepared.digest
+    assert again.digest == prepared.splits.digest

@@ -23,8 +23,12 @@ def orders(n: int = 400, seed: int = 0) -> pd.DataFrame:
                          "appeal_type": types, "urgency": "一般"})
 
 
+def split_cfg(method: str = "time", val_frac: float = 0.1, test_frac: float = 0.1) -> SplitConfig:
+    return SplitConfig(method=method, val_frac=val_frac, test_frac=test_frac, stratify_by="appeal_type", seed=0)
+
+
 def test_time_split_puts_the_latest_period_in_test() -> None:
-    parts, report = split_orders(orders(), SplitConfig(method="time", val_frac=0.1, test_frac=0.2))
+    parts, report = split_orders(orders(), split_cfg("time", val_frac=0.1, test_frac=0.2))
     train, val, test = parts["train"], parts["validation"], parts["test"]
     assert report.sizes == {"train": len(train), "validation": len(val), "test": len(test)}
     assert sum(report.sizes.values()) == 400
@@ -38,7 +42,7 @@ def test_time_split_puts_the_latest_period_in_test() -> None:
 
 @pytest.mark.parametrize("method", ["time", "stratified"])
 def test_no_id_or_near_duplicate_crosses_splits(method: str) -> None:
-    parts, _ = split_orders(orders(), SplitConfig(method=method))
+    parts, _ = split_orders(orders(), split_cfg(method))
     seen_ids, seen_keys = set(), set()
     for part in parts.values():
         ids, keys = set(part["order_id"]), set(near_duplicate_key(part["text"]))
@@ -49,7 +53,7 @@ def test_no_id_or_near_duplicate_crosses_splits(method: str) -> None:
 
 
 def test_stratified_split_keeps_class_shares() -> None:
-    parts, report = split_orders(orders(2000), SplitConfig(method="stratified", val_frac=0.1, test_frac=0.1))
+    parts, report = split_orders(orders(2000), split_cfg("stratified"))
     full = orders(2000)["appeal_type"].value_counts(normalize=True)
     for part in parts.values():
         share = part["appeal_type"].value_counts(normalize=True)
@@ -59,6 +63,6 @@ def test_stratified_split_keeps_class_shares() -> None:
 
 def test_bad_fractions_are_rejected() -> None:
     with pytest.raises(ValueError, match="val_frac"):
-        split_orders(orders(), SplitConfig(val_frac=0.5, test_frac=0.5))
-    with pytest.raises(ValueError, match="method"):
-        split_orders(orders(), SplitConfig(method="random"))
+        split_orders(orders(), split_cfg(val_frac=0.5, test_frac=0.5))
+    with pytest.raises(ValueError, match="SplitMethod"):  # a config's bad method fails at compose time already
+        split_orders(orders(), split_cfg("random"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hotline_ml.data.prepare import load_orders
+from hotline_ml.data.load import load_orders
 from tests.conftest import compose_config
 
 pytestmark = pytest.mark.external
@@ -13,7 +13,7 @@ pytestmark = pytest.mark.external
 def test_tipdm_sample_loads_and_reports_the_conflicting_duplicate(external_dir, monkeypatch) -> None:
     monkeypatch.setenv("HOTLINE_EXTERNAL_DATA", str(external_dir))
     cfg = compose_config("prepare_data", ["data=tipdm2020c"]).data
-    v = load_orders(cfg)
+    v = load_orders(cfg, None)
     r = v.report
     assert (r.read, r.kept, r.rejected) == (495, 493, 2)
     assert v.rejects["reason"].tolist() == ["conflicting_duplicate", "conflicting_duplicate"]
@@ -29,5 +29,5 @@ def test_tipdm_full_job_with_stratified_split(external_dir, monkeypatch, tmp_pat
     monkeypatch.setenv("HOTLINE_EXTERNAL_DATA", str(external_dir))
     cfg = compose_config("prepare_data", ["data=tipdm2020c", "split=stratified", f"output_dir={tmp_path}"])
     prepared = prepare_data(cfg, progress=False)
-    assert sum(prepared.split_report.sizes.values()) == 493
+    assert sum(prepared.splits.split_report.sizes.values()) == 493
     assert (tmp_path / "rejects.csv").is_file()

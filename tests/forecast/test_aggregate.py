@@ -17,7 +17,8 @@ LEVELS = {"total": [], "category": ["category"], "category_district": ["category
 
 
 def _cfg(**kw) -> SeriesConfig:
-    base = {"name": "t", "source": "orders", "levels": LEVELS, "category_depth": 1, "min_total": 0}
+    base = {"name": "t", "source": "orders", "levels": LEVELS, "category_depth": 1, "path": None, "columns": {},
+            "min_total": 0}
     return SeriesConfig(**{**base, **kw})
 
 

@@ -12,27 +12,28 @@ import pytest
 
 from hotline_ml import tracking
 from hotline_ml.forecast.bundle import load_bundle
-from hotline_ml.forecast.job import log_forecast_run, run_forecast_job
+from hotline_ml.forecast.job import run_forecast_job
 from tests.conftest import SMALL_SYNTHETIC, compose_config
 
 PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 
 
 @pytest.fixture(scope="module")
-def job(small_prepare_cfg, tmp_path_factory: pytest.TempPathFactory):
+def job(tmp_path_factory: pytest.TempPathFactory):
     out = tmp_path_factory.mktemp("forecast")
     cfg = compose_config("fit_forecasts", [
-        *SMALL_SYNTHETIC, f"data.path={small_prepare_cfg.data.path}", f"output_dir={out}",
+        *SMALL_SYNTHETIC, f"data.path={out}/orders.csv", f"output_dir={out}",
+        "data.synthetic.surges.min_extra_per_day=15",  # surges in the replayed weeks the warning must flag
         "~series.levels.category_district",        # total + 15 categories keeps the test fast
         "~forecast@candidates.sarimax",            # SARIMAX is covered by the model tests; keeps this one fast
         "n_jobs=1", "horizon=14", "plot_top=2", "warning.replay_days=63", "warning.score_levels=[category]",
     ])
     db = out / "mlflow.db"
     cfg.tracking.tracking_uri = f"sqlite:///{db}"
-    result = run_forecast_job(cfg, progress=False)
+    record = run_forecast_job(cfg, progress=False)
     with tracking.start_run(cfg.tracking, run_name="forecast-test", tags={"sweep": "s1"}, config=cfg) as run_id:
-        version = log_forecast_run(result, cfg)
-    return cfg, result, run_id, version
+        registered = tracking.log_record(record)
+    return cfg, record.result, run_id, registered.version
 
 
 def test_every_series_gets_a_forecast_and_parents_are_bottom_up(job) -> None:
@@ -70,7 +71,10 @@ def test_mlflow_run_has_metrics_artifacts_and_a_registered_pyfunc(job) -> None:
     assert "tables/forecasts.parquet" in names and "tables/backtest_scores.parquet" in names
     plots = {a.path for a in mlflow.MlflowClient().list_artifacts(run_id, "plots")}
     assert plots == {"plots/forecast_01.png", "plots/forecast_02.png"}
-    model = tracking.load_pyfunc(f"models:/{cfg.model_name}@candidate")
+    name = cfg.registry.model_name  # the first version is champion (forecaster rule: no champion yet)
+    assert tracking.alias_version(name, "champion") == tracking.alias_version(name, "candidate") == "1"
+    assert tracking.run_tags(run_id)["promotion"] == "no champion yet" and tracking.run_tags(run_id)["data_digest"]
+    model = tracking.load_pyfunc(f"models:/{name}@candidate")
     query = pd.DataFrame({"series": ["total", category], "horizon": [7, 3]})
     served = model.predict(query)
     expected = pd.concat([result.bundle.forecast(7, ["total"]), result.bundle.forecast(3, [category])],
@@ -96,10 +100,12 @@ def test_warning_report_is_written_with_desensitized_texts(job) -> None:
     report = Path(result.files["warning_report"]).read_text(encoding="utf-8")
     assert report.startswith("# Demand early warning") and "Against the ground-truth surge events" in report
     assert not PHONE.search(report)
-    for chart in re.findall(r"\]\((charts/[^)]+)\)", report):
+    assert len(result.alerts) and result.alerts["event_ids"].map(len).gt(0).any()  # a planted surge is flagged
+    charts = re.findall(r"\]\((charts/[^)]+)\)", report)
+    assert charts  # the alerts are drawn
+    for chart in charts:
         assert (Path(result.files["warning_report"]).parent / chart).is_file()
-    if len(result.alerts):
-        assert "Example appeals (desensitized)" in report
+    assert "Example appeals (desensitized)" in report
     files = pd.read_csv(result.files["fit_report"])
     assert set(files.columns) >= {"series", "chosen", "used", "fallback_reason", "notes"}
 
@@ -127,5 +133,5 @@ def test_boston_panel_and_a_backtest_on_real_counts(external_dir: Path, monkeypa
     assert (panel.counts.sum() >= 365).all() and len(panel.skipped) + panel.counts.shape[1] == 158
     busiest = panel.counts[panel.keys("key")[:2]]
     fits = fit_panel(busiest, make_plan(cfg), n_jobs=1, progress=False)
-    assert all(len(f.scores["seasonal_naive"]) == cfg.backtest.n_origins for f in fits.values())
+    assert len(fits) == 2 and all(len(f.scores["seasonal_naive"]) == cfg.backtest.n_origins for f in fits.values())
 

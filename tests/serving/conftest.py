@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from hotline_ml.config import TrackingConfig
+from hotline_ml.config_files import write_config_files
 from tests.conftest import compose_config
 
 MODEL_NAME = "hotline-appeal-classifier"
@@ -22,7 +23,7 @@ PHONE = "13812345678"
 def masked(text: str) -> str:
     """``text`` as the default masking config masks it (placeholders do not depend on the salt)."""
     from hotline_ml.config import DesensitizeConfig
-    from hotline_ml.data.prepare import make_desensitizer
+    from hotline_ml.data.desensitize import make_desensitizer
 
     return make_desensitizer(DesensitizeConfig(salt="any")).mask_many([text])[0][0]
 
@@ -54,10 +55,9 @@ def tiny_classifier_dir(tmp_path_factory: pytest.TempPathFactory, tiny_bert_dir:
 def predictor_artifacts(tmp_path_factory: pytest.TempPathFactory, tiny_classifier_dir: Path) -> dict[str, str]:
     """What the classifier job logs: the checkpoint and the routing / masking YAML of the groups its config
     chooses (conf/routing/default.yaml, conf/desensitize/default.yaml)."""
-    from hotline_ml import tracking
 
     cfg = compose_config("serve", ["routing=default", "desensitize=default"])
-    configs = tracking.write_predictor_configs(tmp_path_factory.mktemp("predictor-config"), routing=cfg.routing,
+    configs = write_config_files(tmp_path_factory.mktemp("predictor-config"), routing=cfg.routing,
                                                desensitize=cfg.desensitize)
     return {"checkpoint": str(tiny_classifier_dir), **configs}
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from hotline_ml.data.prepare import make_desensitizer
+from hotline_ml.data.desensitize import make_desensitizer
 from hotline_ml.triage import triage_only_decisions
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "triage"
