@@ -190,7 +190,10 @@ class LinearClassifier:
         return cls(features, heads, labels, settings, info=info)
 
     def logits(self, texts: list[str]) -> dict[str, np.ndarray]:
-        """Uncalibrated scores per task, ``(len(texts), n_labels)``."""
+        """Uncalibrated scores per task, ``(len(texts), n_labels)`` (``(0, n_labels)`` for no texts: a batch
+        chunk can hold no order of the day scored)."""
+        if not len(texts):
+            return {t: np.zeros((0, len(self._labels[t]))) for t in self.heads}
         x = self.features.transform(texts)
         return {t: h.logits(x, len(self._labels[t])) for t, h in self.heads.items()}
 

@@ -119,6 +119,8 @@ def test_every_family_is_served_by_the_predictor_with_the_same_columns(tmp_path:
         assert set(out["appeal_type"]) <= set(LABELS["type_l1"])
         assert out.loc[2, "route"] == "transfer" and list(out.loc[2, "transfer_to"]) == ["119"]  # routing applies
         assert predictor.predict_one(records[0]).appeal_type == out.loc[0, "appeal_type"]
+        empty = predictor.predict_batch([])  # a batch chunk may hold no order of the day scored
+        assert tuple(empty.columns) == PREDICTION_COLUMNS and len(empty) == 0
     # the linear model separates these texts; served, it still does (titles read, PII masked first)
     assert frames["linear"]["appeal_type"].tolist()[:2] == ["城乡建设", "劳动和社会保障"]
     assert frames["bert"].dtypes.to_dict() == frames["linear"].dtypes.to_dict() == frames["ensemble"].dtypes.to_dict()
