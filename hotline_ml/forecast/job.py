@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -24,6 +24,7 @@ from hotline_ml.forecast.engine import FitPlan, SeriesFit, fit_panel
 from hotline_ml.forecast.models import SeasonalNaive, make_forecaster
 from hotline_ml.forecast.outputs import forecast_figures, format_summary, write_outputs
 from hotline_ml.forecast.report import WarningReport
+from hotline_ml.forecast.result import ForecastJobResult
 from hotline_ml.forecast.summary import headline_metrics, level_summary, per_category_metrics, score_table
 from hotline_ml.forecast.warning import (
     detect_alerts,
@@ -35,45 +36,6 @@ from hotline_ml.forecast.warning import (
 )
 from hotline_ml.record import ModelToRegister, RunRecord
 from hotline_ml.registry import forecaster_rule
-
-
-@dataclass(frozen=True)
-class ForecastJobResult:
-    """Everything the job computed.
-
-    Attributes:
-        panel: The daily series.
-        fits: Series key -> per-series result.
-        bundle: The fitted bundle (what is registered).
-        scores: Per-origin backtest scores (``summary.score_table``).
-        levels: Mean backtest metrics per level and method, with relative MASE.
-        metrics: Metrics to log (``backtest_*``, ``warning_*``, counts).
-        forecasts: Published forecasts for the next ``horizon`` days (parents reconciled).
-        fit_report: One row per series: chosen model, model used, fallback reason, warnings, notes.
-        warning: The early-warning report: ranked alerts, replay, examples, score.
-        files: Written files by name (empty until :func:`run_forecast_job` writes them).
-    """
-
-    panel: SeriesPanel
-    fits: dict[str, SeriesFit]
-    bundle: ForecastBundle
-    scores: pd.DataFrame
-    levels: pd.DataFrame
-    metrics: dict[str, float]
-    forecasts: pd.DataFrame
-    fit_report: pd.DataFrame
-    warning: WarningReport
-    files: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def alerts(self) -> pd.DataFrame:
-        """Early-warning alerts, most severe first."""
-        return self.warning.alerts
-
-    @property
-    def warning_score(self) -> dict[str, float] | None:
-        """Precision / recall of the alerts against ground truth (``None`` without ground truth)."""
-        return self.warning.score
 
 
 def run_forecast_job(cfg: FitForecastsConfig, progress: bool = True) -> RunRecord:

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from hotline_ml.config import EarlyWarningConfig
 from hotline_ml.data.io import write_table
 from hotline_ml.forecast.plots import forecast_figure
 from hotline_ml.forecast.report import write_report
-
-if TYPE_CHECKING:
-    from hotline_ml.forecast.job import ForecastJobResult
+from hotline_ml.forecast.result import ForecastJobResult
 
 
 def write_outputs(result: ForecastJobResult, wcfg: EarlyWarningConfig, out: Path) -> dict[str, str]:
