@@ -48,4 +48,14 @@ step "hotline-ml prepare-data, shrunk (2,000 orders over six months)"
 for split in train validation test; do test -s "data/prepared/synthetic/$split.parquet"; done
 ls -d outputs/prepare_data/*
 
+step "hotline-ml train-classifier: the linear family on the same corpus, registered as champion"
+small=(data.synthetic.n_orders=2000 data.synthetic.start=2026-05-01 data.synthetic.surges.n_events=2)
+"$cli" train-classifier "${small[@]}" 'classifier.families=[linear]' 'classifier.linear.C_grid=[1.0]' > train.txt
+grep -q "registered hotline-appeal-classifier version 1 -> champion" train.txt || { tail -20 train.txt; exit 1; }
+
+step "hotline-ml batch-score: the champion scores the last day (model loaded from the registry)"
+"$cli" batch-score input.path=data/synthetic/orders.csv > score.txt
+grep -Eq "^read [0-9]+ = scored [0-9]+ \+ rejected" score.txt || { tail -20 score.txt; exit 1; }
+test -s outputs/batch_score/synthetic/2026-10-31/predictions.parquet
+
 step "wheel smoke passed"
