@@ -7,6 +7,7 @@ salt of caller hashes comes from the environment when the model is loaded).
 
 from __future__ import annotations
 
+from dataclasses import is_dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -18,6 +19,13 @@ T = TypeVar("T")
 
 #: Fields that are never written (the salt comes from ``HOTLINE_PII_SALT``).
 SECRET_FIELDS = ("salt",)
+
+
+def plain(config: Any) -> dict[str, Any]:
+    """A config dataclass (or mapping) as plain data: enums by name, so the same schema reads it back."""
+    if is_dataclass(config):
+        return OmegaConf.to_container(OmegaConf.structured(config), enum_to_str=True)
+    return dict(config)
 
 
 def write_config_files(directory: str | Path, **configs: Any) -> dict[str, str]:
@@ -34,9 +42,7 @@ def write_config_files(directory: str | Path, **configs: Any) -> dict[str, str]:
     directory.mkdir(parents=True, exist_ok=True)
     out = {}
     for key, value in configs.items():
-        # through OmegaConf, so enums are written by name and read back by the same structured schema
-        data = OmegaConf.to_container(OmegaConf.structured(value), enum_to_str=True)
-        data = {k: v for k, v in data.items() if k not in SECRET_FIELDS}
+        data = {k: v for k, v in plain(value).items() if k not in SECRET_FIELDS}
         path = directory / f"{key}.yaml"
         path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
         out[key] = str(path)

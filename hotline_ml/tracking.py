@@ -19,13 +19,14 @@ import re
 import subprocess
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, is_dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from hotline_ml.config import TrackingConfig
+from hotline_ml.config_files import plain
 from hotline_ml.data.io import write_table
 from hotline_ml.record import ModelToRegister, Registered, RunRecord
 from hotline_ml.registry import Champion
@@ -86,19 +87,10 @@ def start_run(cfg: TrackingConfig, run_name: str | None = None, tags: Mapping[st
         all_tags["git_commit"] = commit
     with mlflow.start_run(run_name=cfg.run_name or run_name, tags=all_tags) as run:
         if config is not None:
-            as_dict = _plain(config)
+            as_dict = plain(config)
             mlflow.log_params(flatten_params(as_dict))
             log_dict(as_dict, "config.yaml")
         yield run.info.run_id
-
-
-def _plain(config: Any) -> dict[str, Any]:
-    """A config dataclass (or mapping) as plain data, enums by name."""
-    from omegaconf import OmegaConf
-
-    if is_dataclass(config):
-        return OmegaConf.to_container(OmegaConf.structured(config), enum_to_str=True)
-    return dict(config)
 
 
 def git_commit() -> str | None:
