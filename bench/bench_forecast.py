@@ -1,15 +1,17 @@
-"""Forecasting benchmark: seconds to fit + backtest 1,000 series, and relative MASE on real Boston 311 counts.
+"""Forecasting benchmark: today's engine against the statsmodels engine it replaced, in the same process.
 
-    .venv/bin/python bench/bench_forecast.py            # both parts (Boston skipped when the data is absent)
-    .venv/bin/python bench/bench_forecast.py --series 200
+    .venv/bin/python bench/bench_forecast.py                 # 1,000 synthetic series + Boston 311
+    .venv/bin/python bench/bench_forecast.py --series 200    # (Boston is skipped when the data is absent)
 
-1. Speed: the 1,000 busiest second-level type x district series of the synthetic corpus (about 0.1-3 orders a
-   day), each backtested at 8 origins (h=14) with the default candidates and fitted on all days, on
-   ``n_jobs`` processes, as the default config does it. The baseline in the same process is the seasonal
-   naive alone on the same series, so the ratio shows what the statsmodels fits cost.
-2. Accuracy: the default plan (SARIMAX without the Chinese holiday regressors) on Boston 311 2015 daily counts
-   per case type (types with >= 365 requests), h=14, 8 origins; relative MASE = mean MASE of the
-   out-of-sample automatic choice / mean MASE of the seasonal naive on the same series.
+1. Speed and accuracy on synthetic series: the busiest second-level type x district series of the synthetic
+   corpus (about 0.1-3 orders a day), each backtested at 8 origins (h=14) and fitted on all days, on
+   ``n_jobs`` processes, as the job does it. Engines: ``default`` (the candidates of conf/fit_forecasts.yaml:
+   Holt-Winters on a grid, vectorised) and ``statsmodels`` (ETS + SARIMAX, the engine before it; selectable
+   with the overrides in ``STATSMODELS``). Prints seconds and ms per series of each, the speed ratio, and the
+   relative MASE of each engine's out-of-sample automatic choice on the same series.
+2. Boston 311 2015 daily counts per case type (types with >= 365 requests), h=14, 8 origins: relative MASE =
+   mean MASE of the out-of-sample automatic choice / mean MASE of the seasonal naive on the same series, for
+   both engines (SARIMAX without the Chinese holiday regressors; Holt-Winters with US holidays).
 """
 
 from __future__ import annotations
@@ -17,68 +19,66 @@ from __future__ import annotations
 import argparse
 import os
 import time
-from dataclasses import replace
+from collections import Counter
 from pathlib import Path
 
-from hydra import compose, initialize_config_dir
-from omegaconf import OmegaConf
-
-from hotline_ml.config import FitForecastsConfig, register_configs
+from hotline_ml.cli import compose
 from hotline_ml.data.load import load_orders
-from hotline_ml.forecast.aggregate import daily_counts_panel, orders_panel
+from hotline_ml.forecast.aggregate import SeriesPanel, daily_counts_panel, orders_panel
 from hotline_ml.forecast.engine import fit_panel
 from hotline_ml.forecast.job import make_plan
-from hotline_ml.forecast.summary import level_summary, score_table
+from hotline_ml.forecast.summary import AUTO, level_summary, score_table
 
-ROOT = Path(__file__).resolve().parents[1]
+# the statsmodels engine of before: ETS (damped, weekly) + SARIMAX with yearly Fourier terms and holidays
+STATSMODELS = ["~forecast@candidates.holt_winters", "~forecast@candidates.holt_winters_mul",
+               "~forecast@candidates.combination", "+forecast@candidates.ets=ets",
+               "+forecast@candidates.sarimax=sarimax", "backtest.refit_every=4", "backtest.baseline_margin=0"]
+ENGINES = {"default": [], "statsmodels": STATSMODELS}
 
 
-def config(overrides: list[str]) -> FitForecastsConfig:
-    register_configs()
-    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
-        return OmegaConf.to_object(compose("fit_forecasts", overrides=overrides))
+def run(panel: SeriesPanel, counts, overrides: list[str]) -> tuple[float, float, Counter]:
+    """Fit + backtest ``counts`` with the plan of ``overrides``: seconds, relative MASE, choices."""
+    cfg = compose("fit_forecasts", overrides)
+    plan = make_plan(cfg)
+    t0 = time.perf_counter()
+    fits = fit_panel(counts, plan, cfg.n_jobs, progress=False)
+    seconds = time.perf_counter() - t0
+    summary = level_summary(score_table(fits, panel, {}, plan.level, plan.period), plan.baseline.name)
+    rel = float(summary.xs(AUTO, level="method")["relative_mase"].iloc[0])
+    return seconds, rel, Counter(f.chosen for f in fits.values())
 
 
 def speed(n_series: int) -> None:
-    cfg = config(["series.category_depth=2", "~series.levels.total", "~series.levels.category"])
+    levels = ["series.category_depth=2", "~series.levels.total", "~series.levels.category"]
+    cfg = compose("fit_forecasts", levels)
     panel = orders_panel(load_orders(cfg.data, None, progress=False).orders, cfg.series)
     counts = panel.counts[panel.keys(panel.bottom_level)[:n_series]]
-    plan = make_plan(cfg)
     print(f"{counts.shape[1]} series x {counts.shape[0]} days (mean {counts.to_numpy().mean():.2f} orders/day); "
-          f"{plan.backtest.n_origins} origins, h={plan.backtest.horizon}, refit_every={plan.backtest.refit_every}, "
-          f"n_jobs={cfg.n_jobs} on {os.cpu_count()} CPUs")
-    t0 = time.perf_counter()
-    fit_panel(counts, replace(plan, candidates=()), cfg.n_jobs, progress=False)
-    base = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    fits = fit_panel(counts, plan, cfg.n_jobs, progress=True)
-    full = time.perf_counter() - t0
-    chosen = {}
-    for f in fits.values():
-        chosen[f.chosen] = chosen.get(f.chosen, 0) + 1
-    print(f"fit + backtest, seasonal naive only: {base:.1f} s")
-    print(f"fit + backtest, default candidates ({', '.join(c.name for c in plan.candidates)}): {full:.1f} s "
-          f"({full / base:.1f}x the baseline; {1000 * full / len(fits):.0f} ms per series); chosen {chosen}")
+          f"{cfg.backtest.n_origins} origins, h={cfg.backtest.horizon}, n_jobs={cfg.n_jobs} on {os.cpu_count()} CPUs")
+    out = {}
+    for name, overrides in ENGINES.items():
+        seconds, rel, chosen = out[name] = run(panel, counts, levels + overrides)
+        print(f"  {name:12s} {seconds:6.1f} s  {1000 * seconds / counts.shape[1]:6.1f} ms per series  "
+              f"relative MASE {rel:.3f}  chosen {dict(chosen)}")
+    print(f"speed ratio (statsmodels / default, same series, same process): "
+          f"{out['statsmodels'][0] / out['default'][0]:.1f}x")
 
 
 def boston() -> None:
-    # Chinese public holidays mean nothing for Boston: SARIMAX keeps its yearly Fourier terms only
-    cfg = config(["series=boston311", "candidates.sarimax.model.holidays=false"])
+    cfg = compose("fit_forecasts", ["series=boston311"])
     if not Path(cfg.series.path).is_file():
         print(f"Boston 311 data not found at {cfg.series.path}; skipped")
         return
     panel = daily_counts_panel(cfg.series)
-    plan = make_plan(cfg)
-    t0 = time.perf_counter()
-    fits = fit_panel(panel.counts, plan, cfg.n_jobs, progress=True)
-    seconds = time.perf_counter() - t0
-    summary = level_summary(score_table(fits, panel, {}, plan.level, plan.period), plan.baseline.name)
     print(f"Boston 311 2015: {panel.counts.shape[1]} case types with >= {cfg.series.min_total} requests "
-          f"({len(panel.skipped)} skipped), h={plan.backtest.horizon}, {plan.backtest.n_origins} origins, "
-          f"{seconds:.1f} s")
-    print(summary.round(3).to_string())
-    print(f"relative MASE (auto / seasonal naive) at h={plan.backtest.horizon}: "
-          f"{summary.loc[('key', 'auto'), 'relative_mase']:.3f}")
+          f"({len(panel.skipped)} skipped), h={cfg.backtest.horizon}, {cfg.backtest.n_origins} origins")
+    out = {}
+    for name, overrides in ENGINES.items():
+        extra = ["candidates.sarimax.model.holidays=false"] if name == "statsmodels" else []  # Chinese holidays
+        seconds, rel, chosen = out[name] = run(panel, panel.counts, ["series=boston311", *overrides, *extra])
+        print(f"  {name:12s} {seconds:6.1f} s  relative MASE (auto / seasonal naive) {rel:.3f}  chosen {dict(chosen)}")
+    print(f"Boston relative MASE at h={cfg.backtest.horizon}: {out['default'][1]:.3f} "
+          f"(statsmodels engine {out['statsmodels'][1]:.3f}); speed ratio {out['statsmodels'][0] / out['default'][0]:.1f}x")
 
 
 def main() -> None:

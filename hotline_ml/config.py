@@ -90,6 +90,13 @@ class Promote(Choice):
     always = "always"
 
 
+class HolidayCalendar(Choice):
+    """Public holidays of the place the series come from (``hotline_ml/forecast/smoothing.py``: ``day_slots``)."""
+
+    cn = "cn"  # China: statutory holidays and make-up workdays (chinesecalendar, with a fallback for later years)
+    us = "us"  # United States: federal holidays
+
+
 class SeriesSource(Choice):
     """Where the forecaster's daily counts come from."""
 
@@ -537,6 +544,8 @@ class SeriesConfig:
         columns: ``daily_counts`` only: ``date``, ``key`` and ``count`` -> column names in the table.
         min_total: Series with fewer counts than this over the whole history are not forecast (listed with
             the reason).
+        holidays: Holiday calendar of the series' place (``null`` for none); forecasters that know holidays
+            read it (``${series.holidays}`` in ``conf/forecast/``).
     """
 
     name: str = MISSING
@@ -546,6 +555,7 @@ class SeriesConfig:
     path: str | None = MISSING
     columns: dict[str, str] = MISSING
     min_total: int = MISSING
+    holidays: HolidayCalendar | None = MISSING
 
 
 @dataclass
@@ -572,6 +582,8 @@ class BacktestConfig:
         refit_every: Re-estimate parameters at every k-th origin and only re-filter (same parameters, new
             data) at the others; 1 re-estimates everywhere.
         min_train: Days of history a series needs at the earliest origin to be backtested.
+        baseline_margin: The seasonal naive is chosen over the best candidate only when its backtest MAE is
+            lower by more than this share (0 = plain lowest MAE; see ``backtest.choose``).
     """
 
     horizon: int = MISSING
@@ -579,6 +591,7 @@ class BacktestConfig:
     step: int = MISSING
     refit_every: int = MISSING
     min_train: int = MISSING
+    baseline_margin: float = MISSING
 
 
 @dataclass

@@ -38,7 +38,7 @@ def store(tmp_path_factory: pytest.TempPathFactory, tiny_bert_dir: Path, small_p
             tracking.log_record(run_classifier_job(cfg))
         fcfg = compose_config("fit_forecasts", [
             *SMALL_SYNTHETIC, f"data.path={small_prepare_cfg.data.path}", f"output_dir={tmp}/forecast",
-            "~series.levels.category_district", "~forecast@candidates.sarimax", "n_jobs=1", "horizon=14",
+            "~series.levels.category_district", "~forecast@candidates.combination", "n_jobs=1", "horizon=14",
             "plot_top=1", "warning.replay_days=63", "warning.score_levels=[category]"])
         fcfg.tracking.tracking_uri = uri
         record = run_forecast_job(fcfg, progress=False)

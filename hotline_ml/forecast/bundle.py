@@ -3,21 +3,31 @@
 MLflow serves it through :class:`hotline_ml.tracking.PyfuncAdapter`, which calls :func:`load_for_pyfunc` with
 the logged artifacts; the pyfunc takes rows of ``series`` + ``horizon`` and returns ``series, date, mean, lo_<l>,
 hi_<l>``.
+
+A saved bundle is a folder without pickles: ``bundle.json`` (hierarchy, choices, and per series the
+forecaster's spec, notes and fitted scalars) and ``arrays.npz`` (histories and fitted arrays, read with
+``allow_pickle=False``). Loading rebuilds each forecaster from its spec, and only classes of
+``hotline_ml.forecast`` may be named there, so a bundle file cannot make the loader run other code.
 """
 
 from __future__ import annotations
 
-import pickle
+import importlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from hotline_ml.forecast.models import Forecaster, interval_columns
+from hotline_ml.forecast.models import Combination, Forecaster, interval_columns
 from hotline_ml.forecast.reconcile import bottom_up
 
-BUNDLE_FORMAT = 1
+BUNDLE_FORMAT = 2  # 1 was a pickle
+BUNDLE_FILE, ARRAYS_FILE = "bundle.json", "arrays.npz"
+_ARRAY = "__array__"  # marks a fitted field stored in arrays.npz
+TRUSTED_PREFIX = "hotline_ml.forecast."
 
 
 @dataclass
@@ -90,28 +100,106 @@ class ForecastBundle:
         return pd.concat(frames, ignore_index=True)
 
     def save(self, path: str | Path) -> Path:
-        """Pickle the bundle to ``path`` (models keep parameters and history only; a few MB)."""
+        """Write the bundle to the folder ``path`` (``bundle.json`` + ``arrays.npz``; a few MB)."""
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("wb") as fh:
-            pickle.dump({"format": BUNDLE_FORMAT, "bundle": self}, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        path.mkdir(parents=True, exist_ok=True)
+        arrays: dict[str, np.ndarray] = {}
+        models = {key: _model_state(model, f"s{i}.", arrays) for i, (key, model) in enumerate(self.models.items())}
+        meta = {"format": BUNDLE_FORMAT, "level": list(self.level), "levels": self.levels,
+                "children": self.children, "chosen": self.chosen, "models": models}
+        np.savez_compressed(path / ARRAYS_FILE, **arrays)
+        (path / BUNDLE_FILE).write_text(json.dumps(meta, ensure_ascii=False, default=_plain), encoding="utf-8")
         return path
 
 
+def _plain(value):
+    """JSON for numpy scalars."""
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"cannot save {type(value).__name__} in a forecast bundle")
+
+
+def _model_state(model: Forecaster, prefix: str, arrays: dict[str, np.ndarray]) -> dict:
+    state: dict = {"spec": model.spec, "notes": list(model.notes), "fields": {}, "prefix": prefix}
+    if model.y_ is not None:
+        arrays[prefix + "y"] = model.y_.to_numpy(dtype=float)
+        state["start"] = model.y_.index[0].date().isoformat()
+    for name in model.state_fields:
+        value = getattr(model, name, None)
+        if isinstance(value, np.ndarray):
+            arrays[prefix + name] = value
+            value = {_ARRAY: prefix + name}
+        state["fields"][name] = value
+    if isinstance(model, Combination):
+        state["members"] = [_model_state(m, f"{prefix}m{j}.", arrays) for j, m in enumerate(model.members)]
+    return state
+
+
+def _restore(model: Forecaster, state: dict, arrays) -> Forecaster:
+    model.notes = list(state["notes"])
+    if "start" in state:
+        values = arrays[state["prefix"] + "y"]
+        model.y_ = pd.Series(values, index=pd.date_range(state["start"], periods=len(values), freq="D", name="date"))
+    for name, value in state["fields"].items():
+        setattr(model, name, arrays[value[_ARRAY]] if isinstance(value, dict) and _ARRAY in value else value)
+    for member, member_state in zip(getattr(model, "members", []), state.get("members", []), strict=True):
+        _restore(member, member_state, arrays)
+    return model
+
+
+def _targets(spec) -> list[str]:
+    if isinstance(spec, dict):
+        own = [spec["_target_"]] if "_target_" in spec else []
+        return own + [t for v in spec.values() for t in _targets(v)]
+    if isinstance(spec, list):
+        return [t for v in spec for t in _targets(v)]
+    return []
+
+
+def _build(spec):
+    """An unfitted forecaster from a trusted spec, without Hydra (serving does not import it)."""
+    if isinstance(spec, list):
+        return [_build(v) for v in spec]
+    if not isinstance(spec, dict):
+        return spec
+    settings = {k: _build(v) for k, v in spec.items() if k != "_target_"}
+    if "_target_" not in spec:
+        return settings
+    module, _, name = spec["_target_"].rpartition(".")
+    cls = getattr(importlib.import_module(module), name)
+    if not (isinstance(cls, type) and issubclass(cls, Forecaster)):
+        raise ValueError(f"{spec['_target_']} is not a hotline_ml.forecast.models.Forecaster")
+    return cls(**settings)
+
+
 def load_bundle(path: str | Path) -> ForecastBundle:
-    """Load a bundle written by :meth:`ForecastBundle.save` (only load files you wrote: pickle runs code).
+    """Load a bundle folder written by :meth:`ForecastBundle.save` (no pickle; offline).
 
     Raises:
-        ValueError: The file is not a forecast bundle of a known format.
+        ValueError: The folder is not a forecast bundle of this format, or names a class outside
+            ``hotline_ml.forecast``.
     """
-    with Path(path).open("rb") as fh:
-        payload = pickle.load(fh)
-    if not isinstance(payload, dict) or payload.get("format") != BUNDLE_FORMAT:
-        raise ValueError(f"{path}: not a hotline-ml forecast bundle (format {BUNDLE_FORMAT})")
-    return payload["bundle"]
+    path = Path(path)
+    meta_file = path / BUNDLE_FILE
+    if not meta_file.is_file():
+        raise ValueError(f"{path}: not a hotline-ml forecast bundle (no {BUNDLE_FILE}; format {BUNDLE_FORMAT} "
+                         "is a folder, refit to replace a format-1 pickle)")
+    meta = json.loads(meta_file.read_text(encoding="utf-8"))
+    if meta.get("format") != BUNDLE_FORMAT:
+        raise ValueError(f"{meta_file}: bundle format {meta.get('format')}, this version reads {BUNDLE_FORMAT}")
+    models = {}
+    with np.load(path / ARRAYS_FILE, allow_pickle=False) as arrays:
+        for key, state in meta["models"].items():
+            untrusted = [t for t in _targets(state["spec"]) if not str(t).startswith(TRUSTED_PREFIX)]
+            if state["spec"] is None or untrusted:
+                raise ValueError(f"{meta_file}: series {key!r} names {untrusted or 'no'} forecaster class; "
+                                 f"only {TRUSTED_PREFIX}* classes are loaded")
+            model = _build(state["spec"])
+            models[key] = _restore(model, state, arrays)
+    return ForecastBundle(models, meta["children"], meta["levels"], tuple(meta["level"]), meta["chosen"])
 
 
-#: Loader path handed to ``tracking.log_pyfunc_model`` (artifact ``bundle`` holds the pickled bundle).
+#: Loader path handed to ``tracking.log_pyfunc_model`` (artifact ``bundle`` is the saved bundle folder).
 PYFUNC_LOADER = "hotline_ml.forecast.bundle:load_for_pyfunc"
 
 

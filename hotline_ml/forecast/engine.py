@@ -103,7 +103,7 @@ def fit_series(key: str, y: pd.Series, plan: FitPlan) -> SeriesFit:
         cv.insert(0, "candidate", cand.name)
         cv_frames.append(cv)
         scores[cand.name] = score_origins(cv, y, plan.period, plan.level)
-    chosen = choose(scores) if scores else plan.baseline.name
+    chosen = choose(scores, None, plan.backtest.baseline_margin) if scores else plan.baseline.name
     final = fit_with_fallback(plan.builder(plan.candidate(chosen)), make_fallback, y, plan.horizon, plan.level,
                               plan.sanity)
     warnings_seen.update(final.warnings)
@@ -111,7 +111,7 @@ def fit_series(key: str, y: pd.Series, plan: FitPlan) -> SeriesFit:
                                  f"{plan.backtest.horizon} horizon needed for one origin")
     return SeriesFit(key, chosen, final.model, final.forecast, final.fallback_reason, warnings_seen, final.notes,
                      pd.concat(cv_frames, ignore_index=True) if cv_frames else pd.DataFrame(), scores,
-                     cross_selected(scores) if scores else None, not_tried, note)
+                     cross_selected(scores, plan.backtest.baseline_margin) if scores else None, not_tried, note)
 
 
 def _eligible(y: pd.Series, plan: FitPlan) -> tuple[list[ForecastCandidateConfig], dict[str, str]]:

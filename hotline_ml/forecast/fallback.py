@@ -47,13 +47,20 @@ class FitOutcome:
 
 def absurd_reason(forecast: pd.DataFrame, y: pd.Series, sanity: SanityConfig) -> str | None:
     """Why ``forecast`` is not believable for history ``y`` (``None`` when it is)."""
-    values = forecast.to_numpy(dtype=float)
+    uppers = forecast[[c for c in forecast.columns if c.startswith("hi_")]].to_numpy(dtype=float)
+    return absurd_arrays(forecast.to_numpy(dtype=float), forecast["mean"].to_numpy(dtype=float), uppers,
+                         float(y.max()), sanity)
+
+
+def absurd_arrays(values: np.ndarray, mean: np.ndarray, uppers: np.ndarray, y_max: float,
+                  sanity: SanityConfig) -> str | None:
+    """:func:`absurd_reason` on arrays: every value, the means, the upper bounds, and the history's maximum."""
     if not np.isfinite(values).all():
         return "non-finite forecast"
-    if (forecast["mean"] < -sanity.max_negative_mean).any():
-        return f"negative mean forecast ({forecast['mean'].min():.2f})"
-    cap = sanity.max_upper_ratio * (float(y.max()) + 1.0)
-    upper = forecast[[c for c in forecast.columns if c.startswith("hi_")]].to_numpy().max()
+    if (mean < -sanity.max_negative_mean).any():
+        return f"negative mean forecast ({mean.min():.2f})"
+    cap = sanity.max_upper_ratio * (y_max + 1.0)
+    upper = uppers.max() if uppers.size else -np.inf
     if upper > cap:
         return f"exploding interval (upper {upper:.1f} > {cap:.1f})"
     return None

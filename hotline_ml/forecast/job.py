@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from hotline_ml.config import FitForecastsConfig, Reconcile, SeriesSource
+from hotline_ml.config import BacktestConfig, FitForecastsConfig, Reconcile, SeriesSource
 from hotline_ml.data.desensitize import make_desensitizer
 from hotline_ml.data.load import load_orders
 from hotline_ml.forecast.aggregate import SeriesPanel, category_of, daily_counts_panel, orders_panel
@@ -65,7 +65,7 @@ def forecast_all(cfg: FitForecastsConfig, progress: bool = True) -> ForecastJobR
 def forecast_record(result: ForecastJobResult, cfg: FitForecastsConfig) -> RunRecord:
     """What the run logs: metrics, tables, plots, the warning report and its charts, the bundle to register."""
     files = result.files
-    record = RunRecord(metrics=dict(result.metrics), tags={"data_digest": panel_digest(result.panel)},
+    record = RunRecord(metrics=dict(result.metrics), tags={"data_digest": panel_digest(result.panel, cfg.backtest)},
                        result=result, summary=format_summary(result))
     record.tables = {"tables/forecasts.parquet": result.forecasts, "tables/backtest_scores.parquet": result.scores,
                      "tables/backtest_by_level.csv": result.levels.reset_index(),
@@ -84,10 +84,14 @@ def forecast_record(result: ForecastJobResult, cfg: FitForecastsConfig) -> RunRe
     return record
 
 
-def panel_digest(panel: SeriesPanel) -> str:
-    """Identity of the daily series (dates, keys, counts): forecasters are compared only on the same series."""
+def panel_digest(panel: SeriesPanel, backtest: BacktestConfig | None = None) -> str:
+    """Identity of the daily series (dates, keys, counts) and of the backtest windows (horizon, origins, step,
+    minimum training days): forecasters are compared only on the same series and the same windows."""
     hashed = pd.util.hash_pandas_object(panel.counts.reset_index(), index=False).to_numpy()
-    return hashlib.sha256(hashed.tobytes() + "|".join(map(str, panel.counts.columns)).encode()).hexdigest()[:16]
+    windows = "" if backtest is None else (f"|h={backtest.horizon},n={backtest.n_origins},step={backtest.step},"
+                                           f"min_train={backtest.min_train}")
+    key = hashed.tobytes() + ("|".join(map(str, panel.counts.columns)) + windows).encode()
+    return hashlib.sha256(key).hexdigest()[:16]
 
 
 def load_panel(cfg: FitForecastsConfig, progress: bool = True) -> tuple[SeriesPanel, pd.DataFrame | None]:

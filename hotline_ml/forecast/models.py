@@ -5,15 +5,19 @@ A forecast frame is indexed by the forecast dates (daily ``DatetimeIndex`` named
 ``mean`` and ``lo_<level>`` / ``hi_<level>`` for each interval level (e.g. ``lo_80, hi_80, lo_95, hi_95``).
 
 The statsmodels models keep only their estimated parameters and the training series (plus, for ETS, the final
-states), and re-filter on demand: pickles stay small (no per-step covariance arrays) and a reloaded model
-forecasts exactly like the original (statsmodels' ``remove_data=True`` breaks that). The same re-filter gives
+states), and re-filter on demand: saved bundles stay small (no per-step covariance arrays; each class lists
+what it keeps in ``state_fields``) and a reloaded model forecasts exactly like the original (statsmodels'
+``remove_data=True`` breaks that). The same re-filter gives
 :meth:`Forecaster.update`: new data, same parameters, no re-estimation.
 """
 
 from __future__ import annotations
 
+import inspect
 from abc import ABC, abstractmethod
+from enum import Enum
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -62,13 +66,77 @@ def check_series(y: pd.Series, where: str = "series") -> pd.Series:
     return y.astype(float)
 
 
-def gaussian_frame(dates: pd.DatetimeIndex, mean: np.ndarray, sd: np.ndarray, level: Sequence[int]) -> pd.DataFrame:
-    """A forecast frame from a mean and a standard deviation per day (normal intervals)."""
-    out = {"mean": mean}
+def gaussian_bounds(mean: np.ndarray, sd: np.ndarray, level: Sequence[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """Normal interval bounds ``level -> (lo, hi)`` from a mean and a standard deviation (same shapes)."""
+    out = {}
     for lv in level:
         z = norm.ppf(0.5 + lv / 200)
-        out[f"lo_{lv}"], out[f"hi_{lv}"] = mean - z * sd, mean + z * sd
-    return pd.DataFrame(out, index=dates)[interval_columns(level)]
+        out[lv] = (mean - z * sd, mean + z * sd)
+    return out
+
+
+def gaussian_frame(dates: pd.DatetimeIndex, mean: np.ndarray, sd: np.ndarray, level: Sequence[int]) -> pd.DataFrame:
+    """A forecast frame from a mean and a standard deviation per day (normal intervals)."""
+    return Rolling.single(mean, gaussian_bounds(mean, sd, level)).frame(0, dates, level)
+
+
+@dataclass
+class Rolling:
+    """Forecasts from several origins as arrays (the backtest's working form; frames are built once at the end).
+
+    Attributes:
+        mean: ``(origins, h)`` mean forecasts.
+        bounds: Level -> ``(lo, hi)``, each ``(origins, h)``.
+        notes: What the model said while forecasting.
+    """
+
+    mean: np.ndarray
+    bounds: dict[int, tuple[np.ndarray, np.ndarray]]
+    notes: list[str] = field(default_factory=list)
+
+    @classmethod
+    def single(cls, mean: np.ndarray, bounds: Mapping[int, tuple[np.ndarray, np.ndarray]]) -> Rolling:
+        """One origin from 1-d arrays."""
+        return cls(np.atleast_2d(mean), {lv: (np.atleast_2d(lo), np.atleast_2d(hi)) for lv, (lo, hi) in bounds.items()})
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame, level: Sequence[int]) -> Rolling:
+        """One origin from a forecast frame."""
+        return cls.single(frame["mean"].to_numpy(dtype=float),
+                          {lv: (frame[f"lo_{lv}"].to_numpy(dtype=float), frame[f"hi_{lv}"].to_numpy(dtype=float))
+                           for lv in level})
+
+    def row(self, i: int) -> Rolling:
+        """Origin ``i`` alone."""
+        return Rolling(self.mean[i:i + 1], {lv: (lo[i:i + 1], hi[i:i + 1]) for lv, (lo, hi) in self.bounds.items()},
+                       self.notes)
+
+    def clipped(self) -> Rolling:
+        """Counts cannot be negative: mean and bounds clipped at 0."""
+        return Rolling(np.maximum(self.mean, 0.0),
+                       {lv: (np.maximum(lo, 0.0), np.maximum(hi, 0.0)) for lv, (lo, hi) in self.bounds.items()},
+                       self.notes)
+
+    def frame(self, i: int, dates: pd.DatetimeIndex, level: Sequence[int]) -> pd.DataFrame:
+        """Origin ``i`` as a forecast frame indexed by ``dates``."""
+        out = {"mean": self.mean[i]}
+        for lv in level:
+            out[f"lo_{lv}"], out[f"hi_{lv}"] = self.bounds[lv][0][i], self.bounds[lv][1][i]
+        return pd.DataFrame(out, index=dates)[interval_columns(level)]
+
+
+def _plain_setting(value: Any) -> Any:
+    if isinstance(value, Forecaster):
+        return value.spec
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Mapping):
+        return {str(k): _plain_setting(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain_setting(v) for v in value]
+    return value
 
 
 class Forecaster(ABC):
@@ -80,6 +148,23 @@ class Forecaster(ABC):
     """
 
     name: str = "forecaster"
+    #: Fitted attributes saved in a bundle (``hotline_ml.forecast.bundle``), besides the settings and ``y_``.
+    state_fields: tuple[str, ...] = ()
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Forecaster:
+        obj = super().__new__(cls)
+        # the settings it is built with, for `spec` (a saved bundle rebuilds the forecaster from them);
+        # partial: unpickling (worker results) calls __new__ without arguments, then restores __dict__
+        bound = inspect.signature(cls.__init__).bind_partial(obj, *args, **kwargs).arguments
+        obj._settings = {k: v for k, v in list(bound.items())[1:]}
+        return obj
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        """``{"_target_": "module.Class", **settings}`` as plain data: a ``conf/forecast/`` model spec that
+        :func:`make_forecaster` turns into an unfitted copy of this forecaster."""
+        return {"_target_": f"{type(self).__module__}.{type(self).__qualname__}",
+                **{k: _plain_setting(v) for k, v in self._settings.items()}}
 
     def __init__(self, min_history: int) -> None:
         self.min_history = min_history
@@ -119,6 +204,16 @@ class Forecaster(ABC):
             raise ValueError(f"{self.name}: horizon must be >= 1 day, got {h}")
         return self._predict(h, tuple(level))
 
+    def rolling(self, y: pd.Series, cutoffs: Sequence[int], h: int, level: Sequence[int],
+                refit_every: int = 1) -> Rolling | None:
+        """Forecasts of ``h`` days from each cut-off (training length) of ``y`` at once, or ``None``.
+
+        A model that can backtest faster than one fit per origin overrides this (every cut-off is at least
+        ``min_history``); ``None`` makes :func:`hotline_ml.forecast.backtest.rolling_forecasts` fit and
+        update the model origin by origin.
+        """
+        return None
+
     @abstractmethod
     def _fit(self, y: pd.Series) -> None: ...
 
@@ -134,6 +229,7 @@ class SeasonalNaive(Forecaster):
     """
 
     name = "seasonal_naive"
+    state_fields = ("_pattern", "_sigma")
 
     def __init__(self, period: int = 7) -> None:
         super().__init__(min_history=1)
@@ -156,6 +252,19 @@ class SeasonalNaive(Forecaster):
         sd = self._sigma * np.sqrt(steps // self.period + 1)
         return gaussian_frame(future_dates(self.y_.index[-1], h), mean, sd, level)
 
+    def rolling(self, y: pd.Series, cutoffs: Sequence[int], h: int, level: Sequence[int],
+                refit_every: int = 1) -> Rolling | None:
+        values = y.to_numpy(dtype=float)
+        if min(cutoffs) <= self.period:  # the mean fallback of a short history: origin by origin
+            return None
+        cut = np.asarray(cutoffs)
+        steps = np.arange(h)
+        mean = values[(cut - self.period)[:, None] + steps % self.period]
+        sq = np.concatenate([[0.0], np.cumsum((values[self.period:] - values[:-self.period]) ** 2)])
+        sigma = np.sqrt(sq[cut - self.period] / (cut - self.period))
+        sd = sigma[:, None] * np.sqrt(steps // self.period + 1)[None, :]
+        return Rolling(mean, gaussian_bounds(mean, sd, level))
+
 
 class ETSForecaster(Forecaster):
     """statsmodels ``ETSModel`` (additive errors): damped additive trend and additive weekly season by default.
@@ -168,6 +277,7 @@ class ETSForecaster(Forecaster):
     """
 
     name = "ets"
+    state_fields = ("params_", "sigma2_", "level_", "slope_", "season_")
 
     def __init__(self, trend: str | None, damped_trend: bool, seasonal: str | None, seasonal_periods: int,
                  min_history: int, maxiter: int) -> None:
@@ -226,10 +336,12 @@ class SARIMAXForecaster(Forecaster):
     The regressors (:func:`hotline_ml.forecast.features.calendar_features`) are computed for the forecast days
     too; years chinesecalendar does not know get approximate fixed-date holidays, noted in ``notes``.
     Regressors that are constant over the training days are left out (they cannot be estimated). Only the
-    parameters and the training series are pickled; the results are rebuilt by re-filtering on demand.
+    parameters and the training series are kept (in saved bundles and in results sent back by worker processes);
+    the results are rebuilt by re-filtering on demand.
     """
 
     name = "sarimax"
+    state_fields = ("params_", "exog_columns_")
 
     def __init__(self, order: Sequence[int], seasonal_order: Sequence[int], trend: str | None, fourier_order: int,
                  holidays: bool, min_history: int, maxiter: int) -> None:
@@ -289,11 +401,60 @@ class SARIMAXForecaster(Forecaster):
         return pd.DataFrame(out, index=dates)[interval_columns(level)]
 
 
+class Combination(Forecaster):
+    """The equal-weight mean of several forecasters: means averaged, and bounds averaged level by level.
+
+    Averaging forecasts of different model forms usually beats each of them (errors partly cancel); averaging
+    the bounds (quantile averaging) keeps the intervals between the members'. Every member is fitted, updated
+    and backtested on the same days; the combination is as fast as its members together.
+
+    Args:
+        members: The forecasters (built from ``conf/forecast/`` specs by :func:`make_forecaster`).
+    """
+
+    name = "combination"
+
+    def __init__(self, members: Sequence[Forecaster]) -> None:
+        if len(members) < 2 or not all(isinstance(m, Forecaster) for m in members):
+            raise ValueError("combination: members must be two or more forecasters")
+        super().__init__(min_history=max(m.min_history for m in members))
+        self.members = list(members)
+
+    def _fit(self, y: pd.Series) -> None:
+        for m in self.members:
+            m.fit(y)
+        self._collect_notes()
+
+    def update(self, y: pd.Series) -> Forecaster:
+        self.y_ = check_series(y, self.name)
+        for m in self.members:
+            m.update(self.y_)
+        self._collect_notes()
+        return self
+
+    def _collect_notes(self) -> None:
+        self.notes = list(dict.fromkeys(n for m in self.members for n in m.notes))
+
+    def _predict(self, h: int, level: tuple[int, ...]) -> pd.DataFrame:
+        frames = [m.predict(h, level) for m in self.members]
+        return sum(frames[1:], frames[0]) / len(frames)
+
+    def rolling(self, y: pd.Series, cutoffs: Sequence[int], h: int, level: Sequence[int],
+                refit_every: int = 1) -> Rolling | None:
+        parts = [m.rolling(y, cutoffs, h, level, refit_every) for m in self.members]
+        if any(p is None for p in parts):
+            return None
+        mean = np.mean([p.mean for p in parts], axis=0)
+        bounds = {lv: (np.mean([p.bounds[lv][0] for p in parts], axis=0), np.mean([p.bounds[lv][1] for p in parts], axis=0))
+                  for lv in level}
+        return Rolling(mean, bounds, list(dict.fromkeys(n for p in parts for n in p.notes)))
+
+
 def make_forecaster(spec: Mapping[str, Any], where: str = "forecast config") -> Forecaster:
     """Build a forecaster from ``{"_target_": "pkg.module.Class", **settings}`` (a ``conf/forecast/`` entry).
 
-    Built by ``hydra.utils.instantiate`` (settings arrive as plain ``dict``/``list`` values, so the forecaster
-    pickles without OmegaConf objects).
+    Built by ``hydra.utils.instantiate`` (settings arrive as plain ``dict``/``list`` values); the forecaster's
+    :attr:`Forecaster.spec` gives such a spec back, so a saved bundle rebuilds it from JSON.
 
     Raises:
         ValueError: The target is missing, cannot be imported, is not a :class:`Forecaster`, or rejects the

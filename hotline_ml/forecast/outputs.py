@@ -25,7 +25,7 @@ def write_outputs(result: ForecastJobResult, wcfg: EarlyWarningConfig, out: Path
         ("fit_report", "fit_report.csv", result.fit_report),
         ("skipped", "skipped.csv", result.panel.skipped.reset_index()),
         ("alerts", "alerts.csv", alerts)]}
-    files["bundle"] = str(result.bundle.save(out / "bundle.pkl"))
+    files["bundle"] = str(result.bundle.save(out / "bundle"))
     files["warning_report"] = str(write_report(result.warning, wcfg, out))
     return files
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from hotline_ml.forecast.bundle import ForecastBundle, load_bundle
+from hotline_ml.forecast.bundle import BUNDLE_FILE, ForecastBundle, load_bundle
 from hotline_ml.predict.loading import ModelInfo
 
 
@@ -32,14 +32,14 @@ class ForecastPredictor:
     @classmethod
     def load(cls, source: str, tracking_uri: str | None = None) -> ForecastPredictor:
         """Load from ``models:/hotline-demand-forecaster@<alias>``, a run, an MLflow model directory, or a
-        bundle file written by ``ForecastBundle.save``.
+        bundle folder written by ``ForecastBundle.save``.
 
         Raises:
             ValueError: The source cannot be resolved or holds no ``bundle`` artifact.
         """
         from hotline_ml import tracking
 
-        if Path(source).is_file():
+        if (Path(source) / BUNDLE_FILE).is_file():
             return cls(load_bundle(source), ModelInfo(source))
         with tempfile.TemporaryDirectory(prefix="hotline-forecaster-") as tmp:
             resolved = tracking.resolve_model(source, tmp, tracking_uri)

@@ -51,7 +51,7 @@ def y() -> pd.Series:
 
 
 def test_windows_are_exact(y: pd.Series) -> None:
-    cfg = BacktestConfig(horizon=14, n_origins=8, step=7, refit_every=1, min_train=10)
+    cfg = BacktestConfig(horizon=14, n_origins=8, step=7, refit_every=1, min_train=10, baseline_margin=0.0)
     cutoffs = backtest_cutoffs(len(y), cfg)
     assert cutoffs == [37, 44, 51, 58, 65, 72, 79, 86]
     cv = rolling_forecasts(y, _TrainLength, SeasonalNaive, cutoffs, 14, LEVEL, SANITY)
@@ -67,7 +67,7 @@ def test_windows_are_exact(y: pd.Series) -> None:
 
 
 def test_origins_short_of_min_train_are_left_out(y: pd.Series) -> None:
-    cfg = BacktestConfig(horizon=14, n_origins=8, step=7, refit_every=1, min_train=60)
+    cfg = BacktestConfig(horizon=14, n_origins=8, step=7, refit_every=1, min_train=60, baseline_margin=0.0)
     assert backtest_cutoffs(len(y), cfg) == [65, 72, 79, 86]
     assert backtest_cutoffs(20, cfg) == []
 

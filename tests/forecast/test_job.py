@@ -25,7 +25,7 @@ def job(tmp_path_factory: pytest.TempPathFactory):
         *SMALL_SYNTHETIC, f"data.path={out}/orders.csv", f"output_dir={out}",
         "data.synthetic.surges.min_extra_per_day=15",  # surges in the replayed weeks the warning must flag
         "~series.levels.category_district",        # total + 15 categories keeps the test fast
-        "~forecast@candidates.sarimax",            # SARIMAX is covered by the model tests; keeps this one fast
+        "~forecast@candidates.combination",        # the combination is covered by the model tests; keeps this fast
         "n_jobs=1", "horizon=14", "plot_top=2", "warning.replay_days=63", "warning.score_levels=[category]",
     ])
     db = out / "mlflow.db"
@@ -51,7 +51,7 @@ def test_every_series_gets_a_forecast_and_parents_are_bottom_up(job) -> None:
 def test_backtest_reports_the_baseline_beside_the_choice(job) -> None:
     _, result, _, _ = job
     methods = set(result.levels.index.get_level_values("method"))
-    assert {"auto", "seasonal_naive", "ets", "bottom_up"} <= methods
+    assert {"auto", "seasonal_naive", "holt_winters", "bottom_up"} <= methods
     assert result.scores.groupby(["series", "method"]).size().max() == 8  # eight origins
     m = result.metrics
     for name in ("backtest_mase", "backtest_mase_seasonal_naive", "backtest_smape", "backtest_coverage80",
@@ -115,15 +115,17 @@ def test_boston_config_composes_with_the_external_path(monkeypatch: pytest.Monke
     cfg = compose_config("fit_forecasts", ["series=boston311"])
     assert cfg.series.path == "/somewhere/boston311_2015_daily_by_type/boston311_2015_daily_by_case_type.csv"
     assert cfg.series.min_total == 365 and cfg.backtest.horizon == 14 and cfg.backtest.n_origins >= 8
-    assert cfg.baseline.name == "seasonal_naive" and set(cfg.candidates) == {"ets", "sarimax"}
-    small = compose_config("fit_forecasts", ["~forecast@candidates.sarimax", "backtest.horizon=7"])
-    assert set(small.candidates) == {"ets"} and small.backtest.horizon == 7
+    assert cfg.baseline.name == "seasonal_naive" and cfg.series.holidays == "us"
+    assert set(cfg.candidates) == {"holt_winters", "holt_winters_mul", "combination"}
+    assert cfg.candidates["holt_winters"].model["holidays"] == "us"  # interpolated from the series config
+    small = compose_config("fit_forecasts", ["~forecast@candidates.combination", "backtest.horizon=7"])
+    assert set(small.candidates) == {"holt_winters", "holt_winters_mul"} and small.backtest.horizon == 7
 
 
 @pytest.mark.external
 def test_boston_panel_and_a_backtest_on_real_counts(external_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HOTLINE_EXTERNAL_DATA", str(external_dir))
-    cfg = compose_config("fit_forecasts", ["series=boston311", "~forecast@candidates.sarimax"])  # fast
+    cfg = compose_config("fit_forecasts", ["series=boston311"])
     from hotline_ml.forecast.aggregate import daily_counts_panel
     from hotline_ml.forecast.engine import fit_panel
     from hotline_ml.forecast.job import make_plan
@@ -135,3 +137,16 @@ def test_boston_panel_and_a_backtest_on_real_counts(external_dir: Path, monkeypa
     fits = fit_panel(busiest, make_plan(cfg), n_jobs=1, progress=False)
     assert len(fits) == 2 and all(len(f.scores["seasonal_naive"]) == cfg.backtest.n_origins for f in fits.values())
 
+
+
+def test_forecasters_are_compared_only_on_the_same_backtest_windows(job) -> None:
+    from dataclasses import replace
+
+    from hotline_ml.forecast.job import panel_digest
+
+    _, result, _, _ = job
+    cfg = compose_config("fit_forecasts", [])
+    same = panel_digest(result.panel, cfg.backtest)
+    assert panel_digest(result.panel, replace(cfg.backtest)) == same
+    assert panel_digest(result.panel, replace(cfg.backtest, horizon=7)) != same
+    assert panel_digest(result.panel, replace(cfg.backtest, n_origins=4)) != same

@@ -87,7 +87,7 @@ def registry_uri(tmp_path_factory: pytest.TempPathFactory, predictor_artifacts: 
     y = {k: pd.Series(np.tile([5.0, 6, 7, 8, 9, 3, 2], 8) * s, index=days) for k, s in (("total", 3), ("城乡建设", 1))}
     bundle = ForecastBundle({k: SeasonalNaive().fit(v) for k, v in y.items()}, {}, dict.fromkeys(y, "bottom"),
                             (80, 95))
-    path = bundle.save(tmp / "bundle.pkl")
+    path = bundle.save(tmp / "bundle")
     fc_example = pd.DataFrame({"series": ["total"], "horizon": [3]})
     with tracking.start_run(TrackingConfig(tracking_uri=uri, experiment="serving-test-forecast")):
         _, version = tracking.log_pyfunc_model(PYFUNC_LOADER, {"bundle": str(path)}, fc_example,

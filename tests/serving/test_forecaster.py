@@ -22,7 +22,7 @@ def registered(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, ForecastB
     y = {k: pd.Series(np.tile([5.0, 6, 7, 8, 9, 3, 2], 8) * s, index=days) for k, s in (("a", 1), ("b", 2))}
     bundle = ForecastBundle({k: SeasonalNaive().fit(v) for k, v in y.items()}, {}, {"a": "bottom", "b": "bottom"},
                             (80, 95))
-    path = bundle.save(tmp / "bundle.pkl")
+    path = bundle.save(tmp / "bundle")
     uri = f"sqlite:///{tmp}/mlflow.db"
     example = pd.DataFrame({"series": ["a"], "horizon": [3]})
     with tracking.start_run(TrackingConfig(tracking_uri=uri, experiment="forecast-test")):
@@ -49,7 +49,7 @@ def test_forecasts_mean_and_intervals_from_the_registry(registered) -> None:
 
 def test_bad_horizon_and_unknown_series_are_errors(registered, tmp_path: Path) -> None:
     _, bundle = registered
-    fc = ForecastPredictor.load(str(bundle.save(tmp_path / "b.pkl")))
+    fc = ForecastPredictor.load(str(bundle.save(tmp_path / "b")))
     with pytest.raises(ValueError, match="horizon must be >= 1"):
         fc.forecast("a", 0)
     with pytest.raises(KeyError, match="unknown series"):
