@@ -66,6 +66,7 @@ def day_table(dates: pd.DatetimeIndex | pd.Series) -> pd.DataFrame:
     return table.astype(bool)
 
 
+@cache  # chinesecalendar scans its whole table on every call; forecasts ask about the same days again and again
 def _classify(day: dt.date) -> tuple[bool, bool, bool, bool]:
     weekend = day.weekday() >= 5
     if covered_by_chinesecalendar(day.year):
