@@ -34,7 +34,7 @@ from itertools import product
 import numpy as np
 import pandas as pd
 
-from hotline_ml.forecast.models import Forecaster, Rolling, future_dates, gaussian_bounds
+from hotline_ml.forecast.models import Forecaster, Rolling, check_series, future_dates, gaussian_bounds
 
 SEASONAL = ("add", "mul")
 LOSSES = ("squared", "absolute")
@@ -240,8 +240,6 @@ class HoltWinters(Forecaster):
     def update(self, y: pd.Series) -> Forecaster:
         if self.params_ is None:
             return self.fit(y)
-        from hotline_ml.forecast.models import check_series
-
         self.y_ = check_series(y, self.name)
         run = self._pass(self.y_, self.params_[None, :], [len(self.y_)])
         self._keep(run, len(self.y_), 0, self.params_)
