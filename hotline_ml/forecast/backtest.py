@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from hotline_ml.config import BacktestConfig, SanityConfig
-from hotline_ml.forecast.fallback import absurd_arrays, fit_with_fallback
+from hotline_ml.forecast.fallback import absurd_rolling, fit_with_fallback
 from hotline_ml.forecast.models import Forecaster, Rolling
 
 METRICS = ("mae", "mase", "smape")
@@ -78,7 +78,7 @@ def rolling_forecasts(y: pd.Series, make: Callable[[], Forecaster], make_fallbac
     return _frame(y, cutoffs, h, level, outcomes)
 
 
-Origin = tuple[Rolling, str, "str | None"]  # forecasts of one origin, the model used, the fallback reason
+Origin = tuple[Rolling, str, str | None]  # forecasts of one origin, the model used, the fallback reason
 
 
 def _fast_origins(y: pd.Series, make: Callable[[], Forecaster], make_fallback: Callable[[], Forecaster],
@@ -99,16 +99,15 @@ def _fast_origins(y: pd.Series, make: Callable[[], Forecaster], make_fallback: C
         if rolled is None and error is None:
             return None
     values = y.to_numpy(dtype=float)
+    row_of = {c: i for i, c in enumerate(usable)}
     out: list[Origin] = []
     for cutoff in cutoffs:
         reason = error
         if cutoff < model.min_history:
             reason = f"TooShortError: {model.name}: {cutoff} days of history < {model.min_history} needed"
         elif rolled is not None:
-            one = rolled.row(usable.index(cutoff))
-            uppers = np.vstack([hi for _, hi in one.bounds.values()]) if one.bounds else np.empty(0)
-            reason = absurd_arrays(np.hstack([one.mean.ravel(), *[np.hstack(b).ravel() for b in one.bounds.values()]]),
-                                   one.mean, uppers, float(values[:cutoff].max()), sanity)
+            one = rolled.row(row_of[cutoff])
+            reason = absurd_rolling(one, float(values[:cutoff].max()), sanity)
             if reason is None:
                 out.append((one.clipped(), model.name, None))
                 continue
@@ -117,7 +116,8 @@ def _fast_origins(y: pd.Series, make: Callable[[], Forecaster], make_fallback: C
     return out
 
 
-def _frame(y: pd.Series, cutoffs: Sequence[int], h: int, level: tuple[int, ...], origins: list[Origin]) -> pd.DataFrame:
+def _frame(y: pd.Series, cutoffs: Sequence[int], h: int, level: tuple[int, ...],
+           origins: list[Origin]) -> pd.DataFrame:
     """The rows of :func:`rolling_forecasts`, built once from the per-origin arrays."""
     cut = np.asarray(cutoffs)
     steps = np.tile(np.arange(1, h + 1), len(cut))
@@ -135,22 +135,35 @@ def _frame(y: pd.Series, cutoffs: Sequence[int], h: int, level: tuple[int, ...],
     return pd.DataFrame(out)
 
 
+def naive_scales(values: np.ndarray, train_lengths: np.ndarray, period: int) -> np.ndarray:
+    """In-sample MAE of the seasonal naive forecast (MASE denominator) on the first ``n`` days of ``values``,
+    for each ``n`` of ``train_lengths``, from one cumulative sum; ``NaN`` where ``n <= period``."""
+    train = np.asarray(train_lengths)
+    diffs = np.concatenate([[0.0], np.cumsum(np.abs(values[period:] - values[:-period]))])
+    usable = train > period
+    out = np.full(len(train), np.nan)
+    out[usable] = diffs[train[usable] - period] / (train[usable] - period)
+    return out
+
+
 def naive_scale(y_train: np.ndarray, period: int) -> float:
-    """In-sample MAE of the seasonal naive forecast (MASE denominator); ``NaN`` with less than period+1 days."""
-    if len(y_train) <= period:
-        return float("nan")
-    return float(np.mean(np.abs(y_train[period:] - y_train[:-period])))
+    """:func:`naive_scales` of one training series (all its days)."""
+    return float(naive_scales(np.asarray(y_train, dtype=float), np.array([len(y_train)]), period)[0])
+
+
+def smape_terms(actual: np.ndarray, forecast: np.ndarray) -> np.ndarray:
+    """Per-day sMAPE terms (0..2); a day with actual = forecast = 0 counts as a perfect 0."""
+    denom = np.abs(actual) + np.abs(forecast)
+    return np.where(denom > 0, 2 * np.abs(actual - forecast) / np.where(denom > 0, denom, 1), 0.0)
 
 
 def smape(actual: np.ndarray, forecast: np.ndarray) -> float:
-    """Symmetric MAPE in percent (0..200); a day with actual = forecast = 0 counts as a perfect 0."""
-    denom = np.abs(actual) + np.abs(forecast)
-    terms = np.where(denom > 0, 2 * np.abs(actual - forecast) / np.where(denom > 0, denom, 1), 0.0)
-    return float(100 * terms.mean())
+    """Symmetric MAPE in percent (0..200)."""
+    return float(100 * smape_terms(actual, forecast).mean())
 
 
 def score_origins(cv: pd.DataFrame, y: pd.Series, period: int, level: Sequence[int]) -> pd.DataFrame:
-    """Metrics per origin of a :func:`rolling_forecasts` frame.
+    """Metrics per origin of a :func:`rolling_forecasts` frame (vectorised over origins).
 
     Returns:
         One row per origin: ``origin``, ``mae``, ``scale`` (seasonal naive in-sample MAE), ``mase`` (``NaN``
@@ -160,24 +173,19 @@ def score_origins(cv: pd.DataFrame, y: pd.Series, period: int, level: Sequence[i
     g = cv[cv["actual"].notna()]
     codes, origins = pd.factorize(g["origin"], sort=True)
     n_days = np.bincount(codes, minlength=len(origins))
+
+    def per_origin(values: np.ndarray) -> np.ndarray:
+        return np.bincount(codes, values, len(origins)) / n_days
+
     actual, mean = g["actual"].to_numpy(dtype=float), g["mean"].to_numpy(dtype=float)
-    err = np.abs(actual - mean)
-    denom = np.abs(actual) + np.abs(mean)
-    terms = np.where(denom > 0, 2 * err / np.where(denom > 0, denom, 1), 0.0)
-    mae = np.bincount(codes, err, len(origins)) / n_days
-    # seasonal naive in-sample MAE on the days up to each origin, from one cumulative sum
-    values = y.to_numpy(dtype=float)
-    train = y.index.get_indexer(origins) + 1
-    diffs = np.concatenate([[0.0], np.cumsum(np.abs(values[period:] - values[:-period]))])
-    usable = train > period
-    scale = np.full(len(origins), np.nan)
-    scale[usable] = diffs[train[usable] - period] / (train[usable] - period)
+    mae = per_origin(np.abs(actual - mean))
+    scale = naive_scales(y.to_numpy(dtype=float), y.index.get_indexer(origins) + 1, period)
     out = {"origin": origins, "mae": mae, "scale": scale,
            "mase": np.where(scale > 0, mae / np.where(scale > 0, scale, 1), np.nan),
-           "smape": 100 * np.bincount(codes, terms, len(origins)) / n_days}
+           "smape": 100 * per_origin(smape_terms(actual, mean))}
     for lv in level:
         inside = (actual >= g[f"lo_{lv}"].to_numpy()) & (actual <= g[f"hi_{lv}"].to_numpy())
-        out[f"coverage{lv}"] = np.bincount(codes, inside.astype(float), len(origins)) / n_days
+        out[f"coverage{lv}"] = per_origin(inside.astype(float))
     return pd.DataFrame(out)
 
 

@@ -147,29 +147,21 @@ def _restore(model: Forecaster, state: dict, arrays) -> Forecaster:
     return model
 
 
-def _targets(spec) -> list[str]:
-    if isinstance(spec, dict):
-        own = [spec["_target_"]] if "_target_" in spec else []
-        return own + [t for v in spec.values() for t in _targets(v)]
+def _build(spec, where: str):
+    """An unfitted forecaster from its spec (:attr:`Forecaster.spec`: settings, with nested specs for
+    members), without Hydra (serving does not import it). Every ``_target_`` must name a :class:`Forecaster`
+    of ``hotline_ml.forecast``; the name is checked before anything is imported."""
     if isinstance(spec, list):
-        return [t for v in spec for t in _targets(v)]
-    return []
-
-
-def _build(spec):
-    """An unfitted forecaster from a trusted spec, without Hydra (serving does not import it)."""
-    if isinstance(spec, list):
-        return [_build(v) for v in spec]
-    if not isinstance(spec, dict):
+        return [_build(v, where) for v in spec]
+    if not isinstance(spec, dict) or "_target_" not in spec:
         return spec
-    settings = {k: _build(v) for k, v in spec.items() if k != "_target_"}
-    if "_target_" not in spec:
-        return settings
-    module, _, name = spec["_target_"].rpartition(".")
-    cls = getattr(importlib.import_module(module), name)
+    target = str(spec["_target_"])
+    module, _, name = target.rpartition(".")
+    cls = getattr(importlib.import_module(module), name, None) if target.startswith(TRUSTED_PREFIX) else None
     if not (isinstance(cls, type) and issubclass(cls, Forecaster)):
-        raise ValueError(f"{spec['_target_']} is not a hotline_ml.forecast.models.Forecaster")
-    return cls(**settings)
+        raise ValueError(f"{where} names forecaster class {target!r}; only {TRUSTED_PREFIX}* Forecaster classes "
+                         "are loaded")
+    return cls(**{k: _build(v, where) for k, v in spec.items() if k != "_target_"})
 
 
 def load_bundle(path: str | Path) -> ForecastBundle:
@@ -190,11 +182,10 @@ def load_bundle(path: str | Path) -> ForecastBundle:
     models = {}
     with np.load(path / ARRAYS_FILE, allow_pickle=False) as arrays:
         for key, state in meta["models"].items():
-            untrusted = [t for t in _targets(state["spec"]) if not str(t).startswith(TRUSTED_PREFIX)]
-            if state["spec"] is None or untrusted:
-                raise ValueError(f"{meta_file}: series {key!r} names {untrusted or 'no'} forecaster class; "
-                                 f"only {TRUSTED_PREFIX}* classes are loaded")
-            model = _build(state["spec"])
+            where = f"{meta_file}: series {key!r}"
+            model = _build(state["spec"], where)
+            if not isinstance(model, Forecaster):
+                raise ValueError(f"{where}: no forecaster spec (a _target_ of {TRUSTED_PREFIX}*)")
             models[key] = _restore(model, state, arrays)
     return ForecastBundle(models, meta["children"], meta["levels"], tuple(meta["level"]), meta["chosen"])
 

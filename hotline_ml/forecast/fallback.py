@@ -16,7 +16,7 @@ import pandas as pd
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
 from hotline_ml.config import SanityConfig
-from hotline_ml.forecast.models import Forecaster
+from hotline_ml.forecast.models import Forecaster, Rolling
 
 
 @dataclass
@@ -47,20 +47,19 @@ class FitOutcome:
 
 def absurd_reason(forecast: pd.DataFrame, y: pd.Series, sanity: SanityConfig) -> str | None:
     """Why ``forecast`` is not believable for history ``y`` (``None`` when it is)."""
-    uppers = forecast[[c for c in forecast.columns if c.startswith("hi_")]].to_numpy(dtype=float)
-    return absurd_arrays(forecast.to_numpy(dtype=float), forecast["mean"].to_numpy(dtype=float), uppers,
-                         float(y.max()), sanity)
+    level = [int(c[3:]) for c in forecast.columns if c.startswith("hi_")]
+    return absurd_rolling(Rolling.from_frame(forecast, level), float(y.max()), sanity)
 
 
-def absurd_arrays(values: np.ndarray, mean: np.ndarray, uppers: np.ndarray, y_max: float,
-                  sanity: SanityConfig) -> str | None:
-    """:func:`absurd_reason` on arrays: every value, the means, the upper bounds, and the history's maximum."""
-    if not np.isfinite(values).all():
+def absurd_rolling(forecast: Rolling, y_max: float, sanity: SanityConfig) -> str | None:
+    """:func:`absurd_reason` of forecasts as arrays, given the history's maximum ``y_max``."""
+    bounds = [b for pair in forecast.bounds.values() for b in pair]
+    if not all(np.isfinite(v).all() for v in (forecast.mean, *bounds)):
         return "non-finite forecast"
-    if (mean < -sanity.max_negative_mean).any():
-        return f"negative mean forecast ({mean.min():.2f})"
+    if (forecast.mean < -sanity.max_negative_mean).any():
+        return f"negative mean forecast ({forecast.mean.min():.2f})"
     cap = sanity.max_upper_ratio * (y_max + 1.0)
-    upper = uppers.max() if uppers.size else -np.inf
+    upper = max((hi.max() for _, hi in forecast.bounds.values()), default=-np.inf)
     if upper > cap:
         return f"exploding interval (upper {upper:.1f} > {cap:.1f})"
     return None

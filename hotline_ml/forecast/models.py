@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import inspect
 from abc import ABC, abstractmethod
-from enum import Enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 import numpy as np
@@ -445,8 +445,7 @@ class Combination(Forecaster):
         if any(p is None for p in parts):
             return None
         mean = np.mean([p.mean for p in parts], axis=0)
-        bounds = {lv: (np.mean([p.bounds[lv][0] for p in parts], axis=0), np.mean([p.bounds[lv][1] for p in parts], axis=0))
-                  for lv in level}
+        bounds = {lv: tuple(np.mean([p.bounds[lv][side] for p in parts], axis=0) for side in (0, 1)) for lv in level}
         return Rolling(mean, bounds, list(dict.fromkeys(n for p in parts for n in p.notes)))
 
 

@@ -66,7 +66,8 @@ def day_slots(dates: pd.DatetimeIndex, period: int, holidays: str | None) -> tup
         notes = [f"calendar {year}: not in chinesecalendar, approximate fixed-date holidays and no make-up workdays"
                  for year in sorted(set(dates.year)) if not covered_by_chinesecalendar(year)]
     else:
-        holiday, makeup = np.asarray(dates.isin(us_holidays(dates.min(), dates.max()))), np.zeros(len(dates), dtype=bool)
+        holiday = np.asarray(dates.isin(us_holidays(dates.min(), dates.max())))
+        makeup = np.zeros(len(dates), dtype=bool)
     slots = np.where(holiday, HOLIDAY_SLOT, np.where(makeup, MAKEUP_SLOT, slots))
     return slots, holiday | makeup, notes
 
@@ -110,8 +111,7 @@ class GridPass:
 
 
 def grid_pass(y: np.ndarray, slots: np.ndarray, special: np.ndarray, grid: np.ndarray, seasonal: str,
-              period: int, record: Sequence[int], init_days: int, score_steps: int = 1,
-              loss: str = "squared") -> GridPass:
+              period: int, record: Sequence[int], init_days: int, score_steps: int, loss: str) -> GridPass:
     """Run the recursion of every grid point over ``y`` and record the states at the lengths in ``record``.
 
     The first ``init_days`` days initialise the states (level: their mean; season: slot means minus, or over,
@@ -146,7 +146,7 @@ def grid_pass(y: np.ndarray, slots: np.ndarray, special: np.ndarray, grid: np.nd
         if t == n:
             break
         if lag:
-            past = past[1:] + [(level, trend)]
+            past = [*past[1:], (level, trend)]
         damped = phi * trend
         if special[t]:
             level, trend = level + damped, damped
@@ -196,9 +196,10 @@ class HoltWinters(Forecaster):
     state_fields = ("params_", "sigma2_", "level_", "trend_", "season_")
 
     def __init__(self, seasonal: str = "add", period: int = 7, holidays: str | None = None,
-                 alphas: Sequence[float] = (0.02, 0.05, 0.1, 0.2, 0.35, 0.5), betas: Sequence[float] = (0.0, 0.01, 0.05),
-                 gammas: Sequence[float] = (0.0, 0.02, 0.05, 0.1, 0.2), phis: Sequence[float] = (0.8, 0.9, 0.98),
-                 init_days: int = 28, score_steps: int = 1, loss: str = "squared", min_history: int = 35) -> None:
+                 alphas: Sequence[float] = (0.02, 0.05, 0.1, 0.2, 0.35, 0.5),
+                 betas: Sequence[float] = (0.0, 0.01, 0.05), gammas: Sequence[float] = (0.0, 0.02, 0.05, 0.1, 0.2),
+                 phis: Sequence[float] = (0.8, 0.9, 0.98), init_days: int = 28, score_steps: int = 1,
+                 loss: str = "absolute", min_history: int = 35) -> None:
         super().__init__(min_history=max(min_history, init_days + 1))
         holidays = None if holidays is None else str(holidays)  # a config enum member arrives as itself
         if seasonal not in SEASONAL:
@@ -221,9 +222,12 @@ class HoltWinters(Forecaster):
         self.notes += [n for n in notes if n not in self.notes]
         return slots, special
 
-    def _pass(self, y: pd.Series, grid: np.ndarray, record: Sequence[int]) -> GridPass:
-        slots, special = self._slots(y.index)
-        return grid_pass(y.to_numpy(dtype=float), slots, special, grid, self.seasonal, self.period, record,
+    def _pass(self, y: pd.Series, grid: np.ndarray, record: Sequence[int],
+              calendar: tuple[np.ndarray, np.ndarray] | None = None) -> GridPass:
+        """:func:`grid_pass` over ``y``; ``calendar`` (slots, special days) covers at least ``y``'s days."""
+        slots, special = calendar if calendar is not None else self._slots(y.index)
+        n = len(y)
+        return grid_pass(y.to_numpy(dtype=float), slots[:n], special[:n], grid, self.seasonal, self.period, record,
                          self.init_days, self.score_steps, self.loss)
 
     def _keep(self, run: GridPass, n: int, point: int, params: np.ndarray) -> None:
@@ -254,7 +258,10 @@ class HoltWinters(Forecaster):
         phi_sums = np.cumsum(phi**steps)
         base = level + phi_sums * trend
         # counts: an additive weekend slot below a falling level would forecast < 0 days; floor the mean at 0
-        mean = np.maximum(base, 0.0) * season[slots] if self.seasonal == "mul" else np.maximum(base + season[slots], 0.0)
+        if self.seasonal == "mul":
+            mean = np.maximum(base, 0.0) * season[slots]
+        else:
+            mean = np.maximum(base + season[slots], 0.0)
         c = alpha + beta * phi_sums + gamma * (steps % self.period == 0)
         var = sigma2 * (1 + np.concatenate([[0.0], np.cumsum(c[:-1] ** 2)]))
         return mean, np.sqrt(var)
@@ -273,9 +280,8 @@ class HoltWinters(Forecaster):
         kept at the origins between, as the generic loop does with ``update``.
         """
         self.notes = []
-        dates = y.index.append(future_dates(y.index[-1], h))
-        slots, _ = self._slots(dates)
-        run = self._pass(y, self.grid, cutoffs)
+        slots, special = self._slots(y.index.append(future_dates(y.index[-1], h)))  # history and h days on
+        run = self._pass(y, self.grid, cutoffs, (slots, special))
         means, sds, chosen = [], [], None
         for i, c in enumerate(cutoffs):
             if chosen is None or refit_every <= 1 or i % refit_every == 0:

@@ -34,5 +34,6 @@ SANITY = SanityConfig(max_negative_mean=0.5, max_upper_ratio=10.0)
 def plan() -> FitPlan:
     """Seasonal naive baseline + ETS from conf, a short backtest."""
     return FitPlan(candidate("seasonal_naive"), (candidate("ets"),),
-                   BacktestConfig(horizon=14, n_origins=8, step=7, refit_every=4, min_train=56, baseline_margin=0.0), SANITY,
+                   BacktestConfig(horizon=14, n_origins=8, step=7, refit_every=4, min_train=56,
+                                  baseline_margin=0.0), SANITY,
                    horizon=14, level=(80, 95))

@@ -44,12 +44,14 @@ def test_bundle_is_json_and_npz_and_forecasts_the_same_after_loading(bundle: For
                                    .fit(weekly_series(150, scale=3.0)).update(longer).predict(7)["mean"], rtol=1e-6)
 
 
-def test_a_bundle_naming_a_foreign_class_is_refused(bundle: ForecastBundle, tmp_path: Path) -> None:
+@pytest.mark.parametrize("target", ["os.system", "no_such_module.Forecaster",
+                                    "tests.forecast.test_smoothing._SlowNaive"])  # a Forecaster, but not ours
+def test_a_bundle_naming_a_foreign_class_is_refused(bundle: ForecastBundle, tmp_path: Path, target: str) -> None:
     path = bundle.save(tmp_path / "bundle")
     meta = json.loads((path / "bundle.json").read_text(encoding="utf-8"))
-    meta["models"]["hw"]["spec"]["_target_"] = "os.system"
+    meta["models"]["hw"]["spec"]["_target_"] = target
     (path / "bundle.json").write_text(json.dumps(meta), encoding="utf-8")
-    with pytest.raises(ValueError, match="only hotline_ml.forecast"):
+    with pytest.raises(ValueError, match=r"only hotline_ml\.forecast"):
         load_bundle(path)
     with pytest.raises(ValueError, match="not a hotline-ml forecast bundle"):
         load_bundle(tmp_path)
