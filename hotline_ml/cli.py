@@ -80,9 +80,10 @@ def train_classifier_job(dcfg: DictConfig) -> None:
     """Train, compare and register the appeal type and urgency classifiers."""
     from hotline_ml.classify.job import run_classifier_job
     from hotline_ml.config import TrainClassifierConfig
+    from hotline_ml.predict.drift import with_drift_profile
 
     cfg: TrainClassifierConfig = OmegaConf.to_object(dcfg)
-    _tracked(cfg.tracking, f"{cfg.model.name}-{cfg.data.name}", cfg, run_classifier_job)
+    _tracked(cfg.tracking, f"{cfg.model.name}-{cfg.data.name}", cfg, with_drift_profile(run_classifier_job))
 
 
 @hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name="fit_forecasts")
@@ -93,6 +94,26 @@ def fit_forecasts_job(dcfg: DictConfig) -> None:
 
     cfg: FitForecastsConfig = OmegaConf.to_object(dcfg)
     _tracked(cfg.tracking, f"forecast-{cfg.series.name}", cfg, run_forecast_job)
+
+
+@hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name="find_hot_issues")
+def find_hot_issues_job(dcfg: DictConfig) -> None:
+    """Find hot issues: the same problem at the same place raised by many callers within weeks."""
+    from hotline_ml.config import FindHotIssuesConfig
+    from hotline_ml.insight.jobs import run_hot_issue_job
+
+    cfg: FindHotIssuesConfig = OmegaConf.to_object(dcfg)
+    _tracked(cfg.tracking, f"hot-issues-{cfg.data.name}", cfg, run_hot_issue_job)
+
+
+@hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name="compute_indicators")
+def compute_indicators_job(dcfg: DictConfig) -> None:
+    """Lifecycle indicators per week, district and type: response, resolution, on-time, satisfaction, repeats."""
+    from hotline_ml.config import ComputeIndicatorsConfig
+    from hotline_ml.insight.jobs import run_indicator_job
+
+    cfg: ComputeIndicatorsConfig = OmegaConf.to_object(dcfg)
+    _tracked(cfg.tracking, f"indicators-{cfg.data.name}", cfg, run_indicator_job)
 
 
 @hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name="batch_score")
@@ -141,6 +162,8 @@ JOBS: dict[str, Callable[[], None]] = {
     "pretrain-mlm": pretrain_mlm_job,
     "train-classifier": train_classifier_job,
     "fit-forecasts": fit_forecasts_job,
+    "find-hot-issues": find_hot_issues_job,
+    "compute-indicators": compute_indicators_job,
     "batch-score": batch_score_job,
     "serve": serve_job,
 }

@@ -510,6 +510,168 @@ class PretrainMlmConfig:
     seed: int = MISSING
 
 
+class PlaceKind(Choice):
+    """Kinds of place named in an appeal, from the widest to the most specific."""
+
+    city = "city"
+    district = "district"
+    street = "street"  # 街道, 镇, 乡
+    village = "village"  # 村, 社区
+    estate = "estate"
+    road = "road"
+    school = "school"
+    organisation = "organisation"
+    landmark = "landmark"
+
+
+@dataclass
+class PlaceConfig:
+    """How place names are found in appeal text (:mod:`hotline_ml.insight.places`).
+
+    A place is a name that ends in one of a kind's suffixes (``联丰路``, ``青青家园``, ``A3区``). The name is
+    read leftwards from the suffix over jieba words until a word that cannot be part of a name.
+
+    Attributes:
+        suffixes: Kind -> the suffixes that end a name of that kind.
+        qualifiers: Regular expression of what may follow an estate or village name and still belong to it
+            (``三期``, ``西区``, ``3号院``).
+        generic: Words that end in a suffix but name no place (``道路``, ``小区``, ``农村``).
+        stop_words: Words that end a name to their left (``住在``, ``位于``, ``反映``).
+        stop_chars: Single characters that end a name to their left (``在``, ``的``, ``我``).
+        stop_tags: jieba dictionary tags of words that end a name (verbs, pronouns, prepositions, ...).
+        name_words: Words that never end a name, whatever their tag (``开发`` of ``房地产开发有限公司``).
+        single_stop_tags: Tags that end a name on a single-character word too. Most single-character tags
+            say little (``联`` of ``联丰路`` is tagged a verb), these few are reliable (``由``, ``而``).
+        common_noun_tags: Tags of common nouns. A suffix that ends a common noun (``垃圾站``, ``道路``) is no
+            suffix; in the name of a city, district or street, a common noun ends the name (``扰民A3区``).
+        type_kinds: Kinds whose name is a type of place rather than a name when every word before the suffix
+            is a common noun (``热力公司``, ``洗车店``; but ``人民路`` is a road's name).
+        max_name_chars: Longest name read leftwards from a suffix, suffix included.
+        not_places: Regular expression of names that are no place (bus lines: ``947路``).
+        key_drop: Regular expression of what a matching key drops from the end of a name.
+        key_kinds: Kinds specific enough that two appeals naming the same one concern the same spot; cities
+            and districts are context, not a spot.
+    """
+
+    suffixes: dict[PlaceKind, list[str]] = MISSING
+    qualifiers: str = MISSING
+    generic: list[str] = MISSING
+    stop_words: list[str] = MISSING
+    stop_chars: str = MISSING
+    stop_tags: list[str] = MISSING
+    name_words: list[str] = MISSING
+    single_stop_tags: list[str] = MISSING
+    common_noun_tags: list[str] = MISSING
+    type_kinds: list[PlaceKind] = MISSING
+    max_name_chars: int = MISSING
+    not_places: str = MISSING
+    key_drop: str = MISSING
+    key_kinds: list[PlaceKind] = MISSING
+
+
+@dataclass
+class HeatWeights:
+    """Weights of the heat index terms (:mod:`hotline_ml.insight.hot_issues`; each term is ``log1p``)."""
+
+    orders: float = MISSING
+    callers: float = MISSING
+    likes: float = MISSING
+    duration: float = MISSING
+    growth: float = MISSING
+
+
+@dataclass
+class HotIssueConfig:
+    """How appeals are grouped into hot issues (:mod:`hotline_ml.insight.hot_issues`).
+
+    Attributes:
+        window_days: Two appeals are linked only when created at most this many days apart.
+        min_similarity: Least cosine of their character n-gram TF-IDF vectors (places and PII blanked).
+        ngram_min: Shortest character n-gram.
+        ngram_max: Longest character n-gram.
+        min_orders: A hot issue has at least this many orders ...
+        min_callers: ... from at least this many distinct callers ...
+        family_alpha: ... and is a burst at its place: the chance of reporting any burst by chance in the whole
+            search (Bonferroni over every stretch tested).
+        recent_days: The growth term counts the orders of the last this many days of the data.
+        heat: Weights of the heat index.
+        top: Hot issues described in the report.
+        examples: Desensitized example appeals shown per hot issue.
+    """
+
+    window_days: float = MISSING
+    min_similarity: float = MISSING
+    ngram_min: int = MISSING
+    ngram_max: int = MISSING
+    min_orders: int = MISSING
+    min_callers: int = MISSING
+    family_alpha: float = MISSING
+    recent_days: int = MISSING
+    heat: HeatWeights = MISSING
+    top: int = MISSING
+    examples: int = MISSING
+
+
+@dataclass
+class FindHotIssuesConfig:
+    """Entry config of ``training/find_hot_issues.py``: load and mask orders, find and rank hot issues."""
+
+    data: DataConfig = MISSING
+    desensitize: DesensitizeConfig = MISSING
+    places: PlaceConfig = MISSING
+    hot_issues: HotIssueConfig = MISSING
+    tracking: TrackingConfig = MISSING
+    output_dir: str = MISSING
+
+
+@dataclass
+class IndicatorConfig:
+    """How the lifecycle indicators are computed (:mod:`hotline_ml.insight.indicators`).
+
+    Attributes:
+        time_limit_hours: Urgency level -> hours within which an order must be resolved to be on time. Orders
+            without an urgency use ``default_limit_hours``.
+        default_limit_hours: Time limit of orders whose urgency is empty or not listed.
+        period: pandas period alias of the reporting period (``W-SUN``: weeks Monday..Sunday).
+        dimensions: Fields the indicators are broken down by, besides the whole (``district``,
+            ``appeal_type``, ``channel``).
+        type_level: Appeal types are cut to this many levels in the breakdown (1: ``城乡建设``).
+        repeat_window_days: An order is a repeat call when the same (hashed) caller called within this many
+            days before it, and a repeat appeal when that earlier call had the same appeal type.
+        satisfied_min: Satisfaction scores at or above this count as satisfied.
+        min_orders: Cells (period x dimension value) with fewer orders get no change against the previous
+            period: a change on a handful of orders is noise.
+        top: Rows per table in the report.
+    """
+
+    time_limit_hours: dict[str, float] = MISSING
+    default_limit_hours: float = MISSING
+    period: str = MISSING
+    dimensions: list[str] = MISSING
+    type_level: int = MISSING
+    repeat_window_days: int = MISSING
+    satisfied_min: int = MISSING
+    min_orders: int = MISSING
+    top: int = MISSING
+
+
+@dataclass
+class ComputeIndicatorsConfig:
+    """Entry config of ``training/compute_indicators.py``: load and mask orders, compute lifecycle indicators.
+
+    Attributes:
+        as_of: The moment the orders are judged at (``YYYY-MM-DD [HH:MM]``); ``None``: the midnight after the
+            last order's day.
+    """
+
+    data: DataConfig = MISSING
+    desensitize: DesensitizeConfig = MISSING
+    indicators: IndicatorConfig = MISSING
+    tracking: TrackingConfig = MISSING
+    as_of: str | None = MISSING
+    output_dir: str = MISSING
+
+
 def register_configs() -> None:
     """Register the schemas in Hydra's ConfigStore. Called by entry scripts before ``@hydra.main`` runs."""
     from hydra.core.config_store import ConfigStore  # imported here: the library never needs Hydra
@@ -526,6 +688,8 @@ def register_configs() -> None:
     cs.store(name="fit_forecasts_schema", node=FitForecastsConfig)
     cs.store(name="batch_score_schema", node=BatchScoreConfig)
     cs.store(name="serve_schema", node=ServeConfig)
+    cs.store(name="find_hot_issues_schema", node=FindHotIssuesConfig)
+    cs.store(name="compute_indicators_schema", node=ComputeIndicatorsConfig)
 
 
 @dataclass
@@ -887,6 +1051,24 @@ class PredictorConfig:
 
 
 @dataclass
+class DriftConfig:
+    """When a scored day counts as drifted from the training data (:mod:`hotline_ml.predict.drift`).
+
+    Attributes:
+        psi_threshold: Flag a population stability index above this (type mix, text lengths); 0.1-0.25 is a
+            moderate shift, above 0.25 a large one.
+        route_share_change: Flag a route share (human review, transfer) this far from its validation share.
+        unknown_char_change: Flag a rate of characters unseen in training this far above validation's.
+        min_orders: Days with fewer scored orders are not judged.
+    """
+
+    psi_threshold: float = MISSING
+    route_share_change: float = MISSING
+    unknown_char_change: float = MISSING
+    min_orders: int = MISSING
+
+
+@dataclass
 class BatchScoreConfig:
     """Entry config of ``serving/batch_score.py``: a day's orders -> desensitize -> predict -> files.
 
@@ -901,6 +1083,7 @@ class BatchScoreConfig:
         examples: Routed examples printed at the end.
         desensitize: Masking instead of the model's own (``None``: the config logged with the model).
         routing: Routing instead of the model's own (``None``: the config logged with the model).
+        drift: When the day is flagged as drifted from the model's training data.
     """
 
     input: DataConfig = MISSING
@@ -912,6 +1095,7 @@ class BatchScoreConfig:
     output_dir: str = MISSING
     output_format: OutputFormat = MISSING
     examples: int = MISSING
+    drift: DriftConfig = MISSING
 
 
 @dataclass

@@ -22,8 +22,10 @@ class WorkOrder:
         urgency: ``紧急`` (transfer to 110/119/120 now), ``加急`` (within 24 h) or ``一般`` (routine); ``None``
             when unlabelled.
         caller_id: Caller identifier. Phone numbers are replaced by a salted hash during desensitization.
+        responded_at: First response to the caller (dispatched and answered, or an official reply), optional.
         resolved_at: When the order was closed, optional.
         satisfaction: Caller's satisfaction score 1 (very unsatisfied) .. 5 (very satisfied), optional.
+        likes: Endorsements by other citizens (点赞数 on a public message board), optional.
     """
 
     order_id: str
@@ -35,8 +37,10 @@ class WorkOrder:
     appeal_type: str | None = None
     urgency: str | None = None
     caller_id: str | None = None
+    responded_at: datetime | None = None
     resolved_at: datetime | None = None
     satisfaction: int | None = None
+    likes: int | None = None
 
 
 #: The work-order fields, in schema order.
@@ -44,7 +48,7 @@ FIELDS: tuple[str, ...] = tuple(f.name for f in fields(WorkOrder))
 #: Fields holding free text that may contain personal information.
 TEXT_FIELDS: tuple[str, ...] = ("title", "text")
 #: Fields holding timestamps.
-TIME_FIELDS: tuple[str, ...] = ("created_at", "resolved_at")
+TIME_FIELDS: tuple[str, ...] = ("created_at", "responded_at", "resolved_at")
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from tests.conftest import CONF, ROOT
 CLI = Path(sys.executable).with_name("hotline-ml")
 SCRIPTS = {"prepare-data": "training/prepare_data.py", "pretrain-mlm": "training/pretrain_mlm.py",
            "train-classifier": "training/train_classifier.py", "fit-forecasts": "training/fit_forecasts.py",
+           "find-hot-issues": "training/find_hot_issues.py", "compute-indicators": "training/compute_indicators.py",
            "batch-score": "serving/batch_score.py", "serve": "serving/app.py"}
 
 

@@ -24,6 +24,7 @@ from hotline_ml.classify.metrics import (
     softmax,
 )
 from hotline_ml.config import ClassifierConfig
+from hotline_ml.markdown import markdown_table
 
 
 @dataclass
@@ -95,12 +96,7 @@ def markdown_report(ev: Evaluation, labels: dict[str, list[str]], title: str) ->
     for task in labels:
         table = ev.tables[f"coverage_{task}.csv"]
         lines += ["", f"## Human hand-off for {task}: predictions under the threshold go to a person", "",
-              _markdown_table(table)]
+              markdown_table(table)]
     return "\n".join(lines) + "\n"
 
 
-def _markdown_table(frame: pd.DataFrame) -> str:
-    cells = frame.map(lambda v: f"{v:.3f}" if isinstance(v, float) else str(v))
-    rows = ["| " + " | ".join(frame.columns) + " |", "|" + "---|" * len(frame.columns)]
-    rows += ["| " + " | ".join(r) + " |" for r in cells.itertuples(index=False)]
-    return "\n".join(rows)

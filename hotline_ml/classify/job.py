@@ -13,6 +13,7 @@ import copy
 import hashlib
 import logging
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +36,15 @@ from hotline_ml.registry import classifier_rule
 log = logging.getLogger(__name__)
 # the registered model is the whole predictor (mask -> model -> route -> trace), named here, not imported
 LOADER = "hotline_ml.predict.pyfunc:load_predictor"
+
+
+@dataclass(frozen=True)
+class TrainedOn:
+    """The rows the registered model was trained and validated on (``record.result`` of the job): the serving
+    layer profiles them for drift checks (:func:`hotline_ml.predict.drift.with_drift_profile`)."""
+
+    train: pd.DataFrame
+    validation: pd.DataFrame
 
 
 def run_classifier_job(cfg: TrainClassifierConfig) -> RunRecord:
@@ -63,6 +73,7 @@ def run_classifier_job(cfg: TrainClassifierConfig) -> RunRecord:
     _record_competition(record, comp, report)
     record.model = _model_to_register(cfg, checkpoint, test)
     record.summary = report
+    record.result = TrainedOn(train, val)
     return record
 
 

@@ -13,7 +13,10 @@ Rules (reason codes in brackets):
 - text longer than ``max_text_chars`` (kept out rather than silently truncated) [``text_too_long``];
 - a timestamp that does not parse, or lies before ``min_year`` or in the future [``bad_time``];
 - an appeal type outside the configured taxonomy, or an urgency outside the urgency levels
-  [``unknown_label``]; a satisfaction score that is not an integer 1-5 [``bad_value``];
+  [``unknown_label``]; a satisfaction score that is not an integer 1-5, or likes that are not a count
+  [``bad_value``];
+- a response or resolution time before the order was created [``bad_time``]: lifecycle indicators would
+  count a negative duration;
 - duplicate order ids: when all copies carry the same labels the first is kept and the others are rejected
   [``duplicate_id``]; when their labels conflict no copy can be trusted, so every copy is rejected
   [``conflicting_duplicate``] (TipDM's id 37042 is such a case).
@@ -49,7 +52,8 @@ _CN_DATE = [(re.compile(r"(\d)\s*年\s*(\d)"), r"\1-\2"), (re.compile(r"(\d)\s*�
             (re.compile(r"(\d)\s*日"), r"\1 "), (re.compile(r"(\d)\s*[时點点]\s*(\d)"), r"\1:\2"),
             (re.compile(r"(\d)\s*分"), r"\1")]
 _CN_DATE_CHARS = re.compile("[年月日时點点分]")
-_ABSENT_DTYPES = {"created_at": "datetime64[us]", "resolved_at": "datetime64[us]", "satisfaction": "Int64"}
+_ABSENT_DTYPES = {"created_at": "datetime64[us]", "responded_at": "datetime64[us]", "resolved_at": "datetime64[us]",
+                  "satisfaction": "Int64", "likes": "Int64"}
 _LABEL_SEPARATORS = re.compile(r"\s*[/／>＞\\|-]\s*")
 
 
@@ -134,12 +138,15 @@ def validate(raw: RawTable, cfg: DataConfig, now: datetime | None = None,
             cols[f] = _coerce_time(values, f, present[f], cfg, now or datetime.now(), problems)
         elif f == "satisfaction":
             cols[f] = _coerce_score(values, present[f], problems)
+        elif f == "likes":
+            cols[f] = _coerce_count(values, present[f], problems)
         else:
             cols[f] = _coerce_text(values, f, present[f], cfg, problems)
     for f in cfg.required:
         empty = cols[f].isna().to_numpy()
         problems.add_mask(empty, "missing", present[f], lambda i, f=f: f"required field {f} is empty")
     _check_labels(cols, present, cfg, problems)
+    _check_lifecycle(cols, present, problems)
     orders = pd.DataFrame(cols)
     orders["row"] = frame[ROW].to_numpy()
     _check_duplicates(orders, present, problems, seen)
@@ -239,6 +246,24 @@ def _coerce_score(values: pd.Series, col: str, problems: _Problems) -> pd.Series
         else:
             out.append(int(score))
     return pd.Series(out, dtype="Int64")
+
+
+def _coerce_count(values: pd.Series, col: str, problems: _Problems) -> pd.Series:
+    number = pd.to_numeric(values, errors="coerce")
+    blank = values.isna() | values.map(lambda v: isinstance(v, str) and not v.strip())
+    bad = ~blank & ~(number.notna() & (number >= 0) & (number % 1 == 0))
+    problems.add_mask(bad.to_numpy(), "bad_value", col,
+                      lambda i: f"{col}: expected a count (an integer >= 0), found {values.iat[i]!r}")
+    return number.where(~bad & ~blank).astype("Int64")
+
+
+def _check_lifecycle(cols: dict[str, pd.Series], present: dict[str, str], problems: _Problems) -> None:
+    for f in ("responded_at", "resolved_at"):
+        if f in present:
+            early = (cols[f] < cols["created_at"]).fillna(False).to_numpy(dtype=bool)
+            problems.add_mask(early, "bad_time", present[f],
+                              lambda i, f=f: f"{present[f]}: {cols[f].iat[i]} is before created_at "
+                                             f"{cols['created_at'].iat[i]}; fix the times or leave it empty")
 
 
 def normalize_label(label: str) -> str:

@@ -18,6 +18,7 @@ import pandas as pd
 from hotline_ml.config import BacktestConfig, FitForecastsConfig, Reconcile, SeriesSource
 from hotline_ml.data.desensitize import make_desensitizer
 from hotline_ml.data.load import load_orders
+from hotline_ml.data.synthetic import read_ground_truth
 from hotline_ml.forecast.aggregate import SeriesPanel, category_of, daily_counts_panel, orders_panel
 from hotline_ml.forecast.bundle import PYFUNC_LOADER, ForecastBundle
 from hotline_ml.forecast.engine import FitPlan, SeriesFit, fit_panel
@@ -184,11 +185,10 @@ def early_warning(panel: SeriesPanel, bundle: ForecastBundle, cfg: FitForecastsC
 
 def _ground_truth(cfg: FitForecastsConfig) -> pd.DataFrame | None:
     """The synthetic generator's surge events (``<orders>_events.csv`` beside the orders), when there."""
-    if cfg.series.source != SeriesSource.orders or cfg.data.synthetic is None:
+    if cfg.series.source != SeriesSource.orders:
         return None
-    path = Path(cfg.data.path)
-    events = path.with_name(path.stem + "_events.csv")
-    return pd.read_csv(events, encoding="utf-8-sig") if events.is_file() else None
+    truth = read_ground_truth(cfg.data)
+    return None if truth is None else truth[1]
 
 
 def _examples(alerts: pd.DataFrame, panel: SeriesPanel, orders: pd.DataFrame | None,

@@ -8,7 +8,8 @@ Layout of ``output_dir``::
     parts/predictions-00042.parquet, parts/rejects-00042.csv    each written to a temporary name, then renamed
     predictions.parquet (or .csv), rejects.csv, summary.json    assembled from the parts at the end; for labelled
                                    input summary.json holds the routing evaluation (``routing``) beside the
-                                   summed counts behind it (``evaluation``)
+                                   summed counts behind it (``evaluation``); ``drift`` compares the day with
+                                   the model's training data (:mod:`hotline_ml.predict.drift`)
 
 Chunking is deterministic (records ``k * chunk_rows + 1 ..`` of the file), so a run killed at any point and
 rerun skips the chunks in the manifest, redoes the one it was in (overwriting any half-written part) and
@@ -41,6 +42,7 @@ from hotline_ml.data.io import write_table
 from hotline_ml.data.load import OrderChunk, count_records, iter_orders
 from hotline_ml.data.schema import REJECT_COLUMNS
 from hotline_ml.predict.classifier import FLOAT_COLUMNS, LIST_COLUMNS, PREDICTION_COLUMNS, Predictor
+from hotline_ml.predict.drift import add_counts, day_counts, drift_report, format_drift
 from hotline_ml.triage import RoutingEvaluation
 
 log = logging.getLogger(__name__)
@@ -69,6 +71,7 @@ class ChunkCounts:
     reasons: dict[str, int] = field(default_factory=dict)
     routes: dict[str, int] = field(default_factory=dict)
     evaluation: dict[str, int] = field(default_factory=dict)
+    drift: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -89,6 +92,7 @@ class BatchResult:
     files: dict[str, str]
     examples: list[dict[str, str]]
     evaluation: dict[str, int] = field(default_factory=dict)
+    drift: dict = field(default_factory=dict)
 
     def summary(self) -> str:
         """The closing lines of the job: the count identity, throughput, routes and where the outputs are."""
@@ -101,6 +105,7 @@ class BatchResult:
                      f"{self.resumed_chunks} resumed from an earlier run)")
         if self.routing is not None:
             lines.append(self.routing.summary())
+        lines += format_drift(self.drift)
         lines += [f"wrote {name}: {path}" for name, path in self.files.items()]
         return "\n".join(lines)
 
@@ -207,6 +212,8 @@ def score_file(cfg: BatchScoreConfig, predictor: Predictor, progress: bool = Tru
     files = _assemble(out, sorted(manifest.done), cfg.output_format)
     result = _result(list(manifest.done.values()), resumed, seconds, (new_read, new_scored), files, examples,
                      cfg.examples)
+    result.drift = drift_report(predictor.profile, add_counts([c.drift for c in manifest.done.values()]),
+                                result.routes, cfg.drift)
     (out / "summary.json").write_text(json.dumps(result.to_json(), ensure_ascii=False, indent=2), encoding="utf-8")
     return result
 
@@ -237,7 +244,8 @@ def _score_chunk(chunk: OrderChunk, cfg: BatchScoreConfig, predictor: Predictor,
     _collect_examples(orders, predictions, examples, cfg.examples)
     return ChunkCounts(k, chunk.read, len(orders), len(loaded.rejects), int((~on_day).sum()),
                        dict(loaded.report.reasons), predictions["route"].value_counts().to_dict(),
-                       predictor.routing_tallies(predictions, orders))
+                       predictor.routing_tallies(predictions, orders),
+                       day_counts(orders, predictions, predictor.profile))
 
 
 def _on_day(orders: pd.DataFrame, day: str | None) -> pd.Series:

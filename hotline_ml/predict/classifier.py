@@ -26,6 +26,7 @@ from hotline_ml.classify.families import TextClassifier
 from hotline_ml.classify.features import model_texts
 from hotline_ml.config import DesensitizeConfig, PredictorConfig, RoutingConfig
 from hotline_ml.data.desensitize import Desensitizer, make_desensitizer
+from hotline_ml.predict.drift import PROFILE_ARTIFACT, DriftProfile
 from hotline_ml.predict.loading import ModelInfo, fetched, load_checkpoint, model_masking, model_routing
 from hotline_ml.triage import Router, emergency_probability, routing_tallies
 from hotline_ml.types import Prediction, RoutingDecision
@@ -87,14 +88,16 @@ class Predictor:
         masker: PII masker applied to every input before anything else; ``None`` when inputs are already
             desensitized upstream.
         info: Where the model came from.
+        profile: What the model was trained on, for drift checks (``None`` for models registered before).
     """
 
     def __init__(self, classifier: TextClassifier, router: Router, masker: Desensitizer | None,
-                 info: ModelInfo) -> None:
+                 info: ModelInfo, profile: DriftProfile | None = None) -> None:
         self.classifier = classifier
         self.router = router
         self.masker = masker
         self.info = info
+        self.profile = profile
         labels = classifier.labels
         self.type_task = "type_l1" if "type_l1" in labels else next(iter(labels))
         self.subtype_task = "type_l2" if "type_l2" in labels else None
@@ -132,7 +135,7 @@ class Predictor:
             classifier = classifier.quantized_int8()
         log.info("loaded %s (name %s, version %s, run %s)%s", info.source, info.name, info.version, info.run_id,
                  " int8" if int8 else "")
-        return cls(classifier, predictor.router, predictor.masker, info)
+        return cls(classifier, predictor.router, predictor.masker, info, predictor.profile)
 
     @classmethod
     def from_config(cls, cfg: PredictorConfig, routing: RoutingConfig | None = None,
@@ -145,11 +148,12 @@ class Predictor:
     @classmethod
     def from_artifacts(cls, artifacts: Mapping[str, Any], info: ModelInfo, routing: RoutingConfig | None = None,
                        desensitize: DesensitizeConfig | None = None) -> Predictor:
-        """Build from a logged model's local artifacts (``checkpoint``, ``routing``, ``desensitize``); the
-        arguments, when given, replace the logged configs."""
+        """Build from a logged model's local artifacts (``checkpoint``, ``routing``, ``desensitize``, and
+        ``drift_profile`` when logged); the arguments, when given, replace the logged configs."""
         routing_cfg = model_routing(artifacts, info.source, routing)
         masker = make_desensitizer(model_masking(artifacts, desensitize))
-        return cls(load_checkpoint(artifacts, info.source), Router(routing_cfg), masker, info)
+        profile = DriftProfile.load(artifacts[PROFILE_ARTIFACT]) if PROFILE_ARTIFACT in artifacts else None
+        return cls(load_checkpoint(artifacts, info.source), Router(routing_cfg), masker, info, profile)
 
     @property
     def labels(self) -> dict[str, list[str]]:

@@ -52,7 +52,7 @@ def test_generation_is_deterministic(small_prepare_cfg, small_corpus) -> None:
 
 def test_orders_have_the_work_order_fields(small_corpus) -> None:
     o = small_corpus.orders
-    assert list(o.columns) == list(FIELDS)
+    assert list(o.columns) == [f for f in FIELDS if f != "likes"]  # a hotline has no likes (a message board does)
     assert o["order_id"].is_unique
     assert 3500 < len(o) < 4500  # Poisson around n_orders=4000, plus surge extras
     assert set(o["urgency"]) <= {"紧急", "加急", "一般"}
@@ -78,6 +78,29 @@ def test_weekly_shape_and_heating_season(synthetic_cfg) -> None:
     wages = pd.Series(vol.expected[:, types.index("劳动和社会保障/拖欠工资")].sum(1), index=vol.days)
     assert wages["2026-02-01":"2026-02-12"].mean() > 2 * wages["2026-04"].mean()  # Spring Festival 2026-02-17
     assert vol.expected.sum() == pytest.approx(cfg.n_orders + vol.events["expected_extra"].sum(), rel=0.01)
+
+
+def test_lifecycle_fields_are_consistent(small_corpus) -> None:
+    o = small_corpus.orders
+    created = pd.to_datetime(o["created_at"])
+    responded, resolved = pd.to_datetime(o["responded_at"]), pd.to_datetime(o["resolved_at"])
+    assert (responded.dropna() >= created[responded.notna()]).all()
+    assert (resolved.dropna() >= responded[resolved.notna()]).all()  # answered before closed
+    hours = (resolved - created).dt.total_seconds() / 3600
+    late = hours > o["urgency"].map({"紧急": 2, "加急": 24, "一般": 120})  # conf/compute_indicators.yaml
+    assert 0.05 < late.mean() < 0.4  # some late, most on time
+    sat = pd.to_numeric(o["satisfaction"])
+    assert sat[late].mean() < sat[~late & resolved.notna()].mean() - 0.3  # late callers are less satisfied
+
+
+def test_surge_events_are_place_bound_problems(small_corpus) -> None:
+    ev, truth, o = small_corpus.events, small_corpus.truth, small_corpus.orders
+    members = o.merge(truth[["order_id", "event_id"]], on="order_id")
+    for e in ev.itertuples():
+        texts = members.loc[members["event_id"] == e.event_id, "text"]
+        assert texts.str.contains(e.place, regex=False).all()  # every member names the event's place
+        body = e.problem.split("{")[0][:12]  # the problem template's opening, before any slot
+        assert texts.str.contains(body, regex=False).mean() >= 0.5
 
 
 def test_surge_events_are_in_the_data(small_corpus) -> None:

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from hotline_ml.config import SyntheticConfig
+from hotline_ml.config import DataConfig, SyntheticConfig
 from hotline_ml.data.io import write_table
 from hotline_ml.data.synthetic.text import OrderContext, TextComposer, load_phrase_bank, random_mobile
 from hotline_ml.data.synthetic.volume import simulate_volume
@@ -24,6 +24,12 @@ HOURLY = np.array([0.3, 0.2, 0.15, 0.1, 0.1, 0.2, 0.5, 1.2, 2.2, 2.8, 2.8, 2.4,
                    1.6, 1.8, 2.5, 2.5, 2.2, 1.8, 1.4, 1.3, 1.2, 1.0, 0.7, 0.5])
 # Median hours to close an order, by urgency.
 CLOSE_HOURS = {"紧急": 1.0, "加急": 12.0, "一般": 60.0}
+# Median hours to the first response (an emergency is transferred at once; a routine order waits for dispatch).
+RESPOND_HOURS = {"紧急": 0.05, "加急": 1.0, "一般": 4.0}
+# Share of surge events bound to a road rather than to an estate (a burst main, a blocked lane, night works).
+ROAD_EVENT_SHARE = 0.3
+# Share of a surge event's callers who describe its problem; the others raise another matter of the same type.
+EVENT_PROBLEM_SHARE = 0.8
 
 
 @dataclass(frozen=True)
@@ -33,7 +39,9 @@ class SyntheticCorpus:
     Attributes:
         orders: Work orders with the raw fields of ``hotline_ml.types.WorkOrder`` (caller_id is a phone
             number and texts contain PII, as real raw data would).
-        events: Ground-truth surge events (see ``volume.Volume.events``).
+        events: Ground-truth surge events (see ``volume.Volume.events``), each one problem at one place (a hot
+            issue): ``place_kind`` (``estate`` or ``road``) and ``place``, named in every member's text, and
+            ``problem``, the body template that most members' texts are written around.
         truth: Per order: ``order_id``, ``true_appeal_type`` (before label noise), ``label_noise`` (bool),
             ``event_id`` (surge event the order belongs to, or empty), ``pii_kinds`` (comma-separated kinds
             written into the text).
@@ -79,8 +87,10 @@ def generate_corpus(cfg: SyntheticConfig, taxonomy: dict[str, list[str]], progre
     callers = _callers(n, rng)
     py = random.Random(cfg.seed)
     composer = TextComposer(bank, py)
-    event_place = {e: {"estate": py.choice(bank.slots["estate"]), "road": py.choice(bank.slots["road"])}
-                   for e in vol.events["event_id"]}
+    events = _bind_places(vol.events, bank, py)
+    event_place = {e.event_id: {e.place_kind: e.place} for e in events.itertuples()}
+    event_problem = dict(zip(events["event_id"], events["problem"], strict=True))
+    tells_problem = rng.random(n) < EVENT_PROBLEM_SHARE
     with_pii = rng.random(n) < cfg.pii_rate
     with_typo = rng.random(n) < cfg.typo_rate
     second = np.where(rng.random(n) < cfg.two_topic_rate, rng.integers(0, len(types), size=n), -1)
@@ -92,7 +102,8 @@ def generate_corpus(cfg: SyntheticConfig, taxonomy: dict[str, list[str]], progre
             appeal_type=types[t_idx[i]], urgency=urgency[i], district=vol.districts[k_idx[i]],
             month=day.month, day=day.day, with_pii=bool(with_pii[i]), with_typo=bool(with_typo[i]),
             second_type=types[second[i]] if second[i] >= 0 and second[i] != t_idx[i] else None,
-            phone=callers[i], fixed_slots=event_place.get(event_of[i], {}),
+            phone=callers[i], fixed_slots=event_place.get(event_of[i], {}), name_place=bool(event_of[i]),
+            body=event_problem.get(event_of[i]) if tells_problem[i] else None,
         )
         composed = composer.compose(ctx)
         titles.append(composed.title)
@@ -101,7 +112,7 @@ def generate_corpus(cfg: SyntheticConfig, taxonomy: dict[str, list[str]], progre
 
     labels, noisy = _label_noise(cfg.label_noise, types, t_idx, rng)
     order_ids = _order_ids(created)
-    resolved, satisfaction = _resolution(created, urgency, vol.days[-1], rng)
+    responded, resolved, satisfaction = _lifecycle(created, urgency, vol.days[-1], rng)
     channels = list(cfg.channels)
     channel_p = np.array([cfg.channels[c] for c in channels], dtype=float)
     orders = pd.DataFrame({
@@ -114,14 +125,22 @@ def generate_corpus(cfg: SyntheticConfig, taxonomy: dict[str, list[str]], progre
         "appeal_type": labels,
         "urgency": urgency,
         "caller_id": callers,
+        "responded_at": responded,
         "resolved_at": resolved,
         "satisfaction": satisfaction,
-    })[list(FIELDS)]
+    })
+    orders = orders[[f for f in FIELDS if f in orders]]
     truth = pd.DataFrame({"order_id": order_ids, "true_appeal_type": np.array(types)[t_idx],
                           "label_noise": noisy, "event_id": event_of, "pii_kinds": pii_kinds})
     log.info("synthetic corpus: %d orders over %d days, %d types x %d districts, %d surge events",
-             n, len(vol.days), len(types), len(vol.districts), len(vol.events))
-    return SyntheticCorpus(orders, vol.events, truth)
+             n, len(vol.days), len(types), len(vol.districts), len(events))
+    return SyntheticCorpus(orders, events, truth)
+
+
+def _bind_places(events: pd.DataFrame, bank, py: random.Random) -> pd.DataFrame:
+    kinds = ["road" if py.random() < ROAD_EVENT_SHARE else "estate" for _ in range(len(events))]
+    return events.assign(place_kind=kinds, place=[py.choice(bank.slots[k]) for k in kinds],
+                         problem=[py.choice(bank.types[t]["bodies"]) for t in events["appeal_type"]])
 
 
 def _draw_urgency(cfg: SyntheticConfig, templates: dict, types: list[str], t_idx: np.ndarray,
@@ -179,19 +198,45 @@ def _order_ids(created: pd.DatetimeIndex) -> np.ndarray:
     return np.array([f"{d}{s:05d}" for d, s in zip(day, seq, strict=True)])
 
 
-def _resolution(created: pd.DatetimeIndex, urgency: np.ndarray, last_day: pd.Timestamp,
-                rng: np.random.Generator) -> tuple[list[str], list[object]]:
+def _lifecycle(created: pd.DatetimeIndex, urgency: np.ndarray, last_day: pd.Timestamp,
+               rng: np.random.Generator) -> tuple[list[str | None], list[str | None], list[object]]:
+    # Resolution hours are lognormal around the urgency's median: with the limits of conf/indicators.yaml
+    # (24 h for 加急, 120 h for 一般) about a fifth of orders are late, and late callers are less satisfied.
     median = np.array([CLOSE_HOURS[u] for u in urgency])
     hours = median * rng.lognormal(0.0, 0.8, size=len(urgency))
     resolved = created + pd.to_timedelta(hours, unit="h")
+    first = np.minimum(np.array([RESPOND_HOURS[u] for u in urgency]) * rng.lognormal(0.0, 0.7, len(urgency)),
+                       hours)
+    responded = created + pd.to_timedelta(first, unit="h")
     open_ = resolved > last_day + pd.Timedelta(days=1)
     # satisfaction falls with waiting time; about 30 % of callers do not answer the survey
     base = 5 - np.clip(np.log1p(hours / median) * 1.5 + rng.normal(0, 0.8, len(hours)), 0, 4)
     answered = (rng.random(len(hours)) > 0.3) & ~open_
     scores = np.clip(np.rint(base), 1, 5).astype(int)
     resolved_s = [None if o else r.strftime("%Y-%m-%d %H:%M:%S") for o, r in zip(open_, resolved, strict=True)]
+    unanswered = responded > last_day + pd.Timedelta(days=1)
+    responded_s = [None if o else r.strftime("%Y-%m-%d %H:%M:%S")
+                   for o, r in zip(unanswered, responded, strict=True)]
     sat = [int(s) if a else None for a, s in zip(answered, scores, strict=True)]
-    return resolved_s, sat
+    return responded_s, resolved_s, sat
+
+
+def corpus_paths(path: str | Path) -> dict[str, Path]:
+    """Where :func:`write_corpus` puts the orders, the events and the truth for orders at ``path``."""
+    path = Path(path)
+    return {"orders": path, "events": path.with_name(path.stem + "_events.csv"),
+            "truth": path.with_name(path.stem + "_truth.parquet")}
+
+
+def read_ground_truth(data: DataConfig) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """The generator's truth (per order) and events beside a synthetic data set's orders; ``None`` when the
+    data set is not synthetic or the files are not there."""
+    if data.synthetic is None:
+        return None
+    paths = corpus_paths(data.path)
+    if not (paths["truth"].is_file() and paths["events"].is_file()):
+        return None
+    return pd.read_parquet(paths["truth"]), pd.read_csv(paths["events"], encoding="utf-8-sig")
 
 
 def write_corpus(corpus: SyntheticCorpus, path: str | Path) -> dict[str, Path]:
@@ -200,9 +245,7 @@ def write_corpus(corpus: SyntheticCorpus, path: str | Path) -> dict[str, Path]:
     Returns:
         ``{"orders": ..., "events": ..., "truth": ...}`` paths.
     """
-    path = Path(path)
-    return {
-        "orders": write_table(corpus.orders, path),
-        "events": write_table(corpus.events, path.with_name(path.stem + "_events.csv")),
-        "truth": write_table(corpus.truth, path.with_name(path.stem + "_truth.parquet")),
-    }
+    paths = corpus_paths(path)
+    return {"orders": write_table(corpus.orders, paths["orders"]),
+            "events": write_table(corpus.events, paths["events"]),
+            "truth": write_table(corpus.truth, paths["truth"])}

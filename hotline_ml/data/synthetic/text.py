@@ -33,6 +33,10 @@ REGISTERS = {"calm": 0.5, "angry": 0.25, "elderly": 0.15, "business": 0.10}
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 _END_PUNCT = tuple("，。！？；：,.!?;:…")
 _PLATE_CHARS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
+_PLACE_INTROS = {
+    "estate": ("我住在{district}{estate}{building}", "我是{district}{estate}的居民", "{district}{estate}这边"),
+    "road": ("地点在{district}{road}附近", "{district}{road}这一段", "我每天经过{district}{road}"),
+}
 _EMAIL_DOMAINS = ("qq.com", "163.com", "126.com", "sina.com", "foxmail.com", "outlook.com")
 # area codes of Beijing's districts for fake ID numbers (110101 东城 ... 110119 延庆)
 _ID_REGIONS = ("110101", "110102", "110105", "110106", "110107", "110108", "110109", "110111", "110112",
@@ -107,6 +111,8 @@ class OrderContext:
     second_type: str | None = None
     phone: str | None = None  # the caller's number, reused in the text when they give a contact
     fixed_slots: dict[str, str] = field(default_factory=dict)  # e.g. a surge event's estate
+    name_place: bool = False  # always say where (a surge event's member names its place)
+    body: str | None = None  # a fixed routine body template: the problem of a surge event
 
 
 @dataclass(frozen=True)
@@ -152,7 +158,7 @@ class TextComposer:
         templates = self.bank.types[ctx.appeal_type]
         register = r.choices(self._registers, self._register_weights)[0]
         reg = self.bank.registers[register]
-        body, aggravator = self._body(templates, ctx.urgency)
+        body, aggravator = self._body(templates, ctx.urgency, ctx.body)
         if ctx.with_typo:
             body = self._typo(body)
         pii_kinds: list[str] = []
@@ -162,9 +168,10 @@ class TextComposer:
         if ctx.with_pii and r.random() < 0.6:
             parts.append(r.choice(self.bank.pii["self_intro"]))
             pii_kinds.append("name")
-        if r.random() < 0.35:
-            parts.append(r.choice(("我住在{district}{estate}{building}", "我是{district}{estate}的居民",
-                                   "地点在{district}{road}附近", "{district}{estate}这边")))
+        if ctx.name_place:
+            parts.append(r.choice(_PLACE_INTROS["road" if "road" in ctx.fixed_slots else "estate"]))
+        elif r.random() < 0.35:
+            parts.append(r.choice(_PLACE_INTROS["estate"] + _PLACE_INTROS["road"][:1]))
         parts.append(body)
         if aggravator:
             parts.append(aggravator)
@@ -180,10 +187,13 @@ class TextComposer:
         title = r.choice(templates["titles"]).format_map(slots)
         return ComposedText(title, text, tuple(pii_kinds))
 
-    def _body(self, templates: dict[str, list[str]], urgency: str) -> tuple[str, str | None]:
+    def _body(self, templates: dict[str, list[str]], urgency: str, fixed: str | None) -> tuple[str, str | None]:
         r = self.rng
         if urgency == "紧急":
             return r.choice(templates["emergency"]), None
+        if fixed is not None:  # one problem told by many callers: the same body, their own words around it
+            extra = r.choice(self.bank.aggravators[r.choice(("vulnerable", "scale"))]) if urgency == "加急" else None
+            return fixed, extra
         if urgency == "加急":
             # urgency follows content: an urgent situation, or a routine one made urgent by who or how many
             # it hits

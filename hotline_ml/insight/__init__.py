@@ -1,0 +1,1 @@
+"""Insight jobs: hot issues, lifecycle indicators, drift."""
