@@ -25,13 +25,16 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-# the main job on the embedded default: data -> compact Chinese BERT pre-training -> classifier -> forecasts
+# the main job on the embedded default: data -> compact Chinese BERT pre-training -> classifier -> forecasts ->
+# the day's batch scoring (with its drift check) -> lifecycle indicators -> hot issues
 demo: $(STAMP)
 	$(BIN)/python training/prepare_data.py
 	$(BIN)/python training/pretrain_mlm.py
 	$(BIN)/python training/train_classifier.py
 	$(BIN)/python training/fit_forecasts.py
 	$(BIN)/python serving/batch_score.py
+	$(BIN)/python training/compute_indicators.py
+	$(BIN)/python training/find_hot_issues.py
 
 # run the review notebooks against what `make demo` logged (mlflow.db); executed copies: notebooks/*-executed.ipynb
 review: $(STAMP)
@@ -62,6 +65,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_synthetic.py
 	$(BIN)/python bench/bench_forecast.py
 	$(BIN)/python bench/bench_inference.py
+	$(BIN)/python bench/eval_hot_issues.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -421,6 +421,25 @@ class RegistryConfig:
 
 
 @dataclass
+class CorrectionsConfig:
+    """Operator corrections to learn from (:mod:`hotline_ml.classify.corrections`).
+
+    Attributes:
+        path: The corrections file: ``order_id`` and the corrected ``appeal_type`` and/or ``urgency``.
+        orders: Where the corrected orders are, besides the job's own data (a day's export); ``None``: only
+            the job's own data is searched.
+        predictions: The batch predictions the operators corrected (``predictions.parquet``): the model
+            *before*; ``None`` reports the new model only.
+        holdout_frac: Share of the corrected orders kept out of training to measure before and after.
+    """
+
+    path: str = MISSING
+    orders: DataConfig | None = None
+    predictions: str | None = None
+    holdout_frac: float = MISSING
+
+
+@dataclass
 class TrainClassifierConfig:
     """Entry config of ``training/train_classifier.py``.
 
@@ -440,6 +459,7 @@ class TrainClassifierConfig:
     registry: RegistryConfig = MISSING
     output_dir: str = MISSING
     seed: int = MISSING
+    corrections: CorrectionsConfig | None = None
 
 
 @dataclass

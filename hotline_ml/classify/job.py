@@ -21,6 +21,7 @@ import pandas as pd
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from hotline_ml.classify.compete import Competition, compete
+from hotline_ml.classify.corrections import CorrectedOrders, apply_corrections, correction_accuracy, read_corrections
 from hotline_ml.classify.evaluate import markdown_report
 from hotline_ml.classify.features import model_texts, subsample, task_values
 from hotline_ml.classify.inference import InferenceSettings
@@ -29,7 +30,8 @@ from hotline_ml.config import Family, TrainClassifierConfig
 from hotline_ml.config_files import write_config_files
 from hotline_ml.data.desensitize import make_desensitizer
 from hotline_ml.data.label_tree import label_descriptions
-from hotline_ml.data.load import load_splits
+from hotline_ml.data.load import load_orders, load_splits
+from hotline_ml.markdown import markdown_table
 from hotline_ml.record import ModelToRegister, RunRecord
 from hotline_ml.registry import classifier_rule
 
@@ -57,6 +59,11 @@ def run_classifier_job(cfg: TrainClassifierConfig) -> RunRecord:
         return _cross_validate(cfg, pd.concat(frames.values(), ignore_index=True), out, record)
     c = cfg.classifier
     train = frames["train"]
+    corrected = None
+    if cfg.corrections is not None:
+        corrected = _corrected_orders(cfg, frames)
+        train = learn_from(train, corrected)
+        record.tables["data/correction_rejects.csv"] = corrected.rejects
     # evaluation subsets depend on the split's seed only, so models trained with other seeds or settings are
     # compared on the same test set (promotion requires it)
     val = subsample(frames["validation"], c.max_eval_samples, task_values(frames["validation"], c.primary_task),
@@ -71,10 +78,70 @@ def run_classifier_job(cfg: TrainClassifierConfig) -> RunRecord:
     checkpoint = comp.model.save(out / "model")
     report = family_report(comp, f"{cfg.model.name} / linear / ensemble on {cfg.data.name}", c.primary_task)
     _record_competition(record, comp, report)
+    if corrected is not None:
+        before_after = _correction_report(cfg, comp, corrected)
+        record.metrics |= before_after[0]
+        report += before_after[1]
+    record.texts["reports/report.md"] = report
     record.model = _model_to_register(cfg, checkpoint, test)
     record.summary = report
     record.result = TrainedOn(train, val)
     return record
+
+
+def _corrected_orders(cfg: TrainClassifierConfig, frames: dict[str, pd.DataFrame]) -> CorrectedOrders:
+    k = cfg.corrections
+    corrections = read_corrections(k.path, cfg.data.taxonomy, cfg.data.urgency_levels)
+    pool = pd.concat(frames.values(), ignore_index=True)
+    if k.orders is not None:
+        extra = load_orders(k.orders, make_desensitizer(cfg.desensitize)).orders
+        pool = pd.concat([pool, extra[~extra["order_id"].isin(pool["order_id"])]], ignore_index=True)
+    corrected = apply_corrections(pool, corrections, k.holdout_frac)
+    log.info("corrections %s: %d learned, %d held out, %d rejected", k.path, len(corrected.learn),
+             len(corrected.check), len(corrected.rejects))
+    return corrected
+
+
+def learn_from(train: pd.DataFrame, corrected: CorrectedOrders) -> pd.DataFrame:
+    """The training rows with the corrections learned: every corrected order's original row out (held-out ones
+    too, so they measure what training on the others taught), the learned ones in with their corrected
+    labels."""
+    ids = set(corrected.learn["order_id"]) | set(corrected.check["order_id"])
+    return pd.concat([train[~train["order_id"].isin(ids)], corrected.learn[train.columns.intersection(
+        corrected.learn.columns)]], ignore_index=True)
+
+
+def _correction_report(cfg: TrainClassifierConfig, comp: Competition,
+                       corrected: CorrectedOrders) -> tuple[dict[str, float], str]:
+    """Accuracy on the held-out corrected orders: the model that served them (the batch predictions) and the
+    new one."""
+    check = corrected.check
+    model = comp.model
+    probs = model.predict_proba(model_texts(check, model.settings.use_title)) if len(check) else {}
+    after = pd.DataFrame({"order_id": check["order_id"]})
+    labels = comp.labels.tasks
+    if "type_l1" in probs:
+        after["appeal_type"] = np.array(labels["type_l1"])[probs["type_l1"].argmax(axis=1)]
+    if "urgency" in probs:
+        after["urgency"] = np.array(labels["urgency"])[probs["urgency"].argmax(axis=1)]
+    rows = {"after (this model)": correction_accuracy(after, check)}
+    path = cfg.corrections.predictions
+    if path:
+        rows = {"before (the predictions corrected)": correction_accuracy(_read_predictions(path), check), **rows}
+    metrics = {f"corrections_{when.split()[0]}_{k}": v for when, r in rows.items() for k, v in r.items()}
+    metrics |= {"corrections_learned": float(len(corrected.learn)), "corrections_held_out": float(len(check)),
+                "corrections_rejected": float(len(corrected.rejects))}
+    table = pd.DataFrame([{"model": when, **r} for when, r in rows.items()])
+    text = ("\n## Operator corrections\n\n"
+            f"{len(corrected.learn)} corrected orders learned, {len(check)} held out to measure (by a hash of the "
+            f"id), {len(corrected.rejects)} corrections rejected (data/correction_rejects.csv). Accuracy on the "
+            "held-out corrected orders:\n\n" + markdown_table(table) + "\n")
+    return metrics, text
+
+
+def _read_predictions(path: str) -> pd.DataFrame:
+    frame = pd.read_parquet(path) if str(path).endswith(".parquet") else pd.read_csv(path, dtype=str)
+    return frame[[c for c in ("order_id", "appeal_type", "urgency") if c in frame]]
 
 
 def family_report(comp: Competition, title: str, primary_task: str) -> str:
