@@ -39,7 +39,7 @@ rc=0 && "$cli" no-such-job 2> unknown.txt || rc=$?
 [ "$rc" -eq 2 ] && grep -q "unknown job 'no-such-job'" unknown.txt || { echo "unknown job: rc $rc"; exit 1; }
 
 step "every job's config composes from the wheel (--cfg job)"
-for job in prepare-data pretrain-mlm train-classifier fit-forecasts batch-score serve; do
+for job in prepare-data pretrain-mlm train-classifier fit-forecasts find-hot-issues compute-indicators batch-score serve; do
   "$cli" "$job" --cfg job > "cfg-$job.yaml"
 done
 

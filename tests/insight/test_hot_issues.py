@@ -120,3 +120,16 @@ def test_on_the_frozen_evaluation_set(cfg) -> None:
     s = score_groups(read_jsonl(FIXTURES / "groups.jsonl"), cfg.hot_issues, cfg.places)
     assert s["group_precision"] >= 0.75
     assert s["gold_found"] >= 3
+
+
+@pytest.mark.external
+def test_tipdm_hot_issues_name_the_known_problems(external_dir: Path, tmp_path: Path) -> None:
+    """TipDM attachment 3 (4,326 real messages): the two best-known hot issues of the 2020 task lead the list,
+    the mixing plant at 丽发新城 and the parking spaces sold with the flats of 伊景园滨河苑."""
+    cfg = compose_config("find_hot_issues", ["data=tipdm2020c_likes", f"output_dir={tmp_path}/out",
+                                             f"data.path={external_dir}/tipdm2020c/attachment3_full_likes.csv"])
+    record = run_hot_issue_job(cfg, progress=False)
+    top = record.result.groups.head(3)
+    text = " ".join(top["place"] + top["description"])
+    assert "丽发新城" in text and "伊景园滨河苑" in text
+    assert (top["n_callers"] >= 20).sum() == 2
