@@ -243,6 +243,11 @@ class LinearClassifier:
         """Load from a directory written by :meth:`save` (plain JSON and arrays; no pickle)."""
         directory = Path(directory)
         meta = json.loads((directory / SETTINGS).read_text(encoding="utf-8"))
+        missing = [k for k in ("blocks", "tree", "settings", "tasks", "labels") if k not in meta]
+        if missing:
+            raise ValueError(f"{directory / SETTINGS}: a linear model in an older format (no {missing}); "
+                             "train it again with this version (training/train_classifier.py), or serve another "
+                             "version (predictor.model=models:/<name>/<version>)")
         vocab = json.loads((directory / VOCAB).read_text(encoding="utf-8"))
         with np.load(directory / WEIGHTS, allow_pickle=False) as w:
             arrays = {k: w[k] for k in w.files}

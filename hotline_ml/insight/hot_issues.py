@@ -99,6 +99,10 @@ def find_hot_issues(orders: pd.DataFrame, cfg: HotIssueConfig, places: PlaceConf
         progress: Show a progress bar over the places compared.
     """
     orders = orders.reset_index(drop=True)
+    if len(orders) < cfg.min_orders:  # nothing to group (and no vocabulary to build)
+        empty = pd.DataFrame(columns=COLUMNS)
+        return HotIssues(empty, pd.DataFrame(columns=["group", "order_id", "created_at", "text"]), len(orders), 0,
+                         0, 0, 0, cfg.family_alpha)
     texts = _texts(orders)
     extractor = PlaceExtractor(places)
     found = [extractor.extract(t) for t in tqdm(texts, desc="places", unit="order", disable=not progress,
@@ -109,8 +113,7 @@ def find_hot_issues(orders: pd.DataFrame, cfg: HotIssueConfig, places: PlaceConf
     parent = np.arange(len(orders))
     n_pairs = 0
     blocks = _blocks(keys)
-    for idx in tqdm(blocks.values(), desc="places compared", unit="place", disable=not progress,
-                         mininterval=1.0):
+    for idx in tqdm(blocks.values(), desc="places compared", unit="place", disable=not progress, mininterval=1.0):
         n_pairs += _link(idx, vectors, days, cfg, parent)
     _merge_groups(blocks, vectors, days, cfg, parent)
     roots = np.array([_find(parent, i) for i in range(len(orders))])

@@ -51,6 +51,19 @@ def test_linear_learns_a_separable_set_and_reloads_identically(tmp_path: Path, l
     assert again.predict_proba(new)["type_l1"].argmax(1).tolist() == [0, 1]
 
 
+def test_a_linear_model_in_an_older_format_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    """A champion registered by an older version must not fail with a bare KeyError at serving time."""
+    import json
+
+    saved = _linear("hinge", False).save(tmp_path / "linear")
+    settings = next(p for p in saved.glob("*.json") if "blocks" in p.read_text(encoding="utf-8"))
+    meta = json.loads(settings.read_text(encoding="utf-8"))
+    del meta["blocks"]
+    settings.write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(ValueError, match="older format.*train it again"):
+        load_model(saved)
+
+
 def test_ensemble_weight_follows_the_better_member() -> None:
     y = np.array([0, 1, 0, 1])
     good = np.array([[0.9, 0.1], [0.2, 0.8], [0.8, 0.2], [0.1, 0.9]])

@@ -72,6 +72,11 @@ def test_a_steady_load_is_not_a_burst(cfg) -> None:
     assert found.groups.empty and found.n_steady >= 1
 
 
+def test_too_few_orders_give_an_empty_table_not_an_error(cfg) -> None:
+    found = find_hot_issues(background(2), cfg.hot_issues, cfg.places, progress=False)
+    assert found.groups.empty and list(found.groups.columns) == COLUMNS and found.n_orders == 2
+
+
 def test_the_same_problem_at_different_places_is_not_one_issue(cfg) -> None:
     texts = [SMOKE.replace("青青家园小区", f"{name}小区") for name in ("碧水", "翠园", "金地", "华庭", "锦绣", "龙湖")]
     orders = with_appeals(background(), texts, "2025-06-03 09:00", 10, [f"c{i}" for i in range(6)])
