@@ -60,7 +60,7 @@ def test_a_linear_model_in_an_older_format_is_refused_with_what_to_do(tmp_path: 
     meta = json.loads(settings.read_text(encoding="utf-8"))
     del meta["blocks"]
     settings.write_text(json.dumps(meta), encoding="utf-8")
-    with pytest.raises(ValueError, match="older format.*train it again"):
+    with pytest.raises(ValueError, match=r"older format.*train it again"):
         load_model(saved)
 
 
