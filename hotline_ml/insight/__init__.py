@@ -1,1 +1,1 @@
-"""Insight jobs: hot issues, lifecycle indicators, drift."""
+"""Insight jobs over work orders: place names, hot issues (problem x place x time), lifecycle indicators."""
