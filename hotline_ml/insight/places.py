@@ -24,6 +24,7 @@ from hotline_ml.config import PlaceConfig, PlaceKind
 _PUNCT = re.compile(r"[\s，。！？；：、,.!?;:（）()【】\[\]“”\"'《》<>…—\-/]")
 _CN_DIGITS = str.maketrans("一二三四五六七八九", "123456789")
 _ADMIN = frozenset({PlaceKind.city, PlaceKind.district, PlaceKind.street})
+_FACILITY = frozenset({PlaceKind.school, PlaceKind.organisation, PlaceKind.landmark})
 # a masked name (A市, A3区, K3县 in published data) starts at its code
 _CODE = re.compile(r"[A-Z]\d{0,2}$")
 
@@ -107,6 +108,11 @@ class PlaceExtractor:
                 place = Place(text[last.start:m.end()], self._kind_of[m.group()], last.start, m.end())
             else:
                 place = self._read_name(text, max(boundary, m.start() - self.cfg.max_name_chars), m)
+                if place is not None and places and place.start == places[-1].end and \
+                        places[-1].kind not in _ADMIN and place.kind in _FACILITY:
+                    # a facility named after the place right before it is one name: 松涛路小学, 姚家园路过街天桥
+                    last = places.pop()
+                    place = Place(text[last.start:place.end], place.kind, last.start, place.end)
             if place is not None:
                 places.append(place)
                 boundary = place.end
