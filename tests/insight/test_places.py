@@ -61,8 +61,8 @@ def test_keys_drop_the_generic_tail_and_spell_digits(extractor) -> None:
 
 def test_on_the_frozen_evaluation_set(places_cfg) -> None:
     """tests/fixtures/hot_issues/places.jsonl was written by a helper that never saw these rules. Measured at
-    the commit that added this test: precision 0.897, recall 0.739 on (name, kind); 0.903 / 0.742 since. The floors leave room for
-    rule changes but catch a broken extractor (one that finds nothing, or everything)."""
+    the commit that added this test: precision 0.897, recall 0.739 on (name, kind); 0.903 / 0.742 since. The
+    floors leave room for rule changes but catch a broken extractor (one that finds nothing, or everything)."""
     s = score_places(read_jsonl(FIXTURES / "places.jsonl"), places_cfg)
     assert s.exact["precision"] >= 0.8
     assert s.exact["recall"] >= 0.6
