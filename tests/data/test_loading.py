@@ -200,3 +200,25 @@ def test_validate_without_taxonomy_accepts_any_label(tmp_path: Path) -> None:
     cfg = DataConfig(name="t", path=str(raw.path), format=None, columns=MAPPING, required=REQUIRED)
     v = validate(raw, cfg, now=NOW)
     assert v.report.kept == 3
+
+
+def test_lifecycle_times_and_likes_are_checked(tmp_path: Path) -> None:
+    """A reply or closing before the order was made would count a negative duration; likes must be counts."""
+    frame = pd.DataFrame({
+        "工单编号": ["L1", "L2", "L3", "L4", "L5"],
+        "受理时间": ["2026-03-01 09:00"] * 5,
+        "诉求内容": ["路灯坏了", "路灯坏了两周", "井盖丢了", "垃圾没人清", "噪音扰民"],
+        "答复时间": ["2026-03-01 10:00", "2026-02-28 10:00", "", "2026-03-02 08:00", "2026-03-01 09:30"],
+        "办结时间": ["2026-03-02 10:00", "", "2026-02-01 00:00", "", ""],
+        "点赞数": ["3", "0", "", "-2", "很多"],
+    })
+    mapping = {"order_id": "工单编号", "created_at": "受理时间", "text": "诉求内容", "responded_at": "答复时间",
+               "resolved_at": "办结时间", "likes": "点赞数"}
+    path = write(frame, tmp_path / "lifecycle.csv")
+    loaded = load_orders(DataConfig(name="t", path=str(path), format=None, columns=mapping, required=REQUIRED),
+                         None, now=datetime(2026, 12, 1))
+    assert loaded.orders["order_id"].tolist() == ["L1"]
+    assert loaded.orders["likes"].tolist() == [3] and str(loaded.orders["likes"].dtype) == "Int64"
+    reasons = dict(zip(loaded.rejects["row"], loaded.rejects["reason"], strict=True))
+    assert reasons == {2: "bad_time", 3: "bad_time", 4: "bad_value", 5: "bad_value"}
+    assert loaded.rejects.loc[loaded.rejects["row"] == 2, "detail"].iloc[0].startswith("答复时间: 2026-02-28")
