@@ -119,11 +119,9 @@ def _correction_report(cfg: TrainClassifierConfig, comp: Competition,
     model = comp.model
     probs = model.predict_proba(model_texts(check, model.settings.use_title)) if len(check) else {}
     after = pd.DataFrame({"order_id": check["order_id"]})
-    labels = comp.labels.tasks
-    if "type_l1" in probs:
-        after["appeal_type"] = np.array(labels["type_l1"])[probs["type_l1"].argmax(axis=1)]
-    if "urgency" in probs:
-        after["urgency"] = np.array(labels["urgency"])[probs["urgency"].argmax(axis=1)]
+    for task, column in (("type_l1", "appeal_type"), ("urgency", "urgency")):
+        if task in probs:
+            after[column] = np.array(comp.labels.tasks[task])[probs[task].argmax(axis=1)]
     rows = {"after (this model)": correction_accuracy(after, check)}
     path = cfg.corrections.predictions
     if path:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from hotline_ml.config import HotIssueConfig, PlaceConfig, PlaceKind
+from hotline_ml.config import HotIssueConfig, PlaceConfig
 from hotline_ml.insight.hot_issues import find_hot_issues
 from hotline_ml.insight.places import PlaceExtractor
 
@@ -108,6 +108,3 @@ def score_groups(records: list[dict], cfg: HotIssueConfig, places: PlaceConfig) 
 def _pairs(ids) -> list[tuple[str, str]]:
     ids = list(ids)
     return [(a, b) for i, a in enumerate(ids) for b in ids[i + 1:]]
-
-
-__all__ = ["PlaceKind", "PlaceScores", "read_jsonl", "score_groups", "score_places"]

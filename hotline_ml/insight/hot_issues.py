@@ -52,7 +52,7 @@ from scipy import sparse
 from scipy.stats import binom, poisson
 from tqdm.auto import tqdm
 
-from hotline_ml.config import HotIssueConfig, PlaceConfig
+from hotline_ml.config import HotIssueConfig, PlaceConfig, PlaceKind
 from hotline_ml.insight.places import PlaceExtractor
 
 #: Columns of ``hot_issues.csv``, in order.
@@ -218,10 +218,11 @@ def _groups(orders: pd.DataFrame, roots: np.ndarray, keys: list[set[str]], block
     candidates = [g.to_numpy() for _, g in pd.Series(np.arange(len(orders))).groupby(roots)
                   if len(g) >= cfg.min_orders and callers.iloc[g.to_numpy()].nunique() >= cfg.min_callers]
     # Bonferroni over every stretch of the search: family_alpha is the chance of any burst by chance at all
-    n_tests = sum(_stretches(m, times, keys, data_days, cfg)[1] for m in candidates)
+    stretches = [_stretches(m, times, keys, data_days, cfg) for m in candidates]
+    n_tests = sum(n for _, n in stretches)
     threshold = cfg.family_alpha / max(1, n_tests)
-    for members in candidates:
-        bursts = _bursts(members, times, keys, blocks, vectors, data_days, threshold, cfg)
+    for members, (first, _) in zip(candidates, stretches, strict=True):
+        bursts = _bursts(members, first, times, keys, blocks, vectors, data_days, threshold, cfg)
         n_steady += not bursts
         for m, burst_p, lift in bursts:
             if callers.iloc[m].nunique() >= cfg.min_callers:
@@ -254,10 +255,11 @@ def _stretches(m: np.ndarray, times: np.ndarray, keys: list[set[str]], data_days
     return out, n
 
 
-def _bursts(m: np.ndarray, times: np.ndarray, keys: list[set[str]], blocks: dict[str, np.ndarray],
+def _bursts(m: np.ndarray, first: dict, times: np.ndarray, keys: list[set[str]], blocks: dict[str, np.ndarray],
             vectors: sparse.csr_matrix, data_days: float, threshold: float,
             cfg: HotIssueConfig) -> list[tuple[np.ndarray, float, float]]:
-    """Peel the bursts off one linked group, most significant first: ``(members, burst_p, lift)`` each.
+    """Peel the bursts off one linked group, most significant first: ``(members, burst_p, lift)`` each;
+    ``first`` is the group's :func:`_stretches` (those of what remains are worked out after each burst).
 
     For each place the group names, the group's orders naming it are scanned for the stretch (between two of
     them, a day at least, ``window_days`` and half the data at most) least likely by chance. ``burst_p`` is the
@@ -276,9 +278,10 @@ def _bursts(m: np.ndarray, times: np.ndarray, keys: list[set[str]], blocks: dict
     rest = m
     in_group = Counter(k for i in m for k in keys[i])
     out = []
+    table = first
     while len(rest) >= cfg.min_orders:
         best = None
-        for key, (idx, a, b) in _stretches(rest, times, keys, data_days, cfg)[0].items():
+        for key, (idx, a, b) in table.items():
             if not len(a):
                 continue
             # the group itself counts: a chain of like appeals over the years is the place's usual load
@@ -301,6 +304,7 @@ def _bursts(m: np.ndarray, times: np.ndarray, keys: list[set[str]], blocks: dict
         members = _around(best[0], rest, times, vectors, cfg)
         out.append((members, best[1], best[2]))
         rest = rest[~np.isin(rest, members)]
+        table = _stretches(rest, times, keys, data_days, cfg)[0]
     return out
 
 
@@ -312,9 +316,7 @@ def _around(burst: np.ndarray, rest: np.ndarray, times: np.ndarray, vectors: spa
     near = rest[(times[rest] >= lo) & (times[rest] <= hi) & ~np.isin(rest, burst)]
     if not len(near):
         return burst
-    centre = np.asarray(vectors[burst].mean(axis=0)).ravel()
-    sims = np.asarray(vectors[near] @ (centre / max(np.linalg.norm(centre), 1e-12))).ravel()
-    return np.concatenate([burst, near[sims >= cfg.min_similarity]])
+    return np.concatenate([burst, near[_to_centroid(vectors, burst, near) >= cfg.min_similarity]])
 
 
 def _share_p(idx: np.ndarray, t: np.ndarray, a: np.ndarray, b: np.ndarray, count: np.ndarray, times: np.ndarray,
@@ -322,19 +324,21 @@ def _share_p(idx: np.ndarray, t: np.ndarray, a: np.ndarray, b: np.ndarray, count
     """Binomial tail of each stretch's count among the appeals like the group's anywhere in the city in the
     same days, at the place's share of all appeals: a problem the whole city raises that season (heating in
     winter) is no burst at one place, however many of its appeals name it."""
-    centre = np.asarray(vectors[idx].mean(axis=0)).ravel()
-    sims = np.asarray(vectors @ (centre / max(np.linalg.norm(centre), 1e-12))).ravel()
-    like = np.sort(times[sims >= min_similarity])
+    like = np.sort(times[_to_centroid(vectors, idx) >= min_similarity])
     n_like = np.searchsorted(like, t[b], side="right") - np.searchsorted(like, t[a], side="left")
     return binom.sf(count - 1, np.maximum(n_like, count), share)
 
 
 def _similar_count(block: np.ndarray, members: np.ndarray, vectors: sparse.csr_matrix, threshold: float) -> int:
     """Orders of a place's block whose text is as close to the members' centroid as linked appeals are."""
+    return int((_to_centroid(vectors, members, block) >= threshold).sum())
+
+
+def _to_centroid(vectors: sparse.csr_matrix, members: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+    """Cosine of each of ``rows`` (all rows when ``None``) to the centroid of ``members``."""
     centre = np.asarray(vectors[members].mean(axis=0)).ravel()
-    norm = np.linalg.norm(centre)
-    sims = vectors[block] @ (centre / norm if norm else centre)
-    return int((np.asarray(sims).ravel() >= threshold).sum())
+    centre /= max(float(np.linalg.norm(centre)), 1e-12)
+    return np.asarray((vectors if rows is None else vectors[rows]) @ centre).ravel()
 
 
 def _group_row(m: np.ndarray, burst_p: float, lift: float, orders: pd.DataFrame, callers: pd.Series,
@@ -359,7 +363,7 @@ def _place(m: np.ndarray, keys: list[set[str]], found, description: str) -> str:
     them name (``A3区 青青家园``)."""
     counts = Counter(k for i in m for k in keys[i])
     spot = sorted(counts.items(), key=lambda kv: (kv[1], kv[0] in description), reverse=True)
-    district = Counter(p.name for i in m for p in {p.name: p for p in found[i] if p.kind == "district"}.values())
+    district = Counter(name for i in m for name in {p.name for p in found[i] if p.kind == PlaceKind.district})
     head = district.most_common(1)[0][0] + " " if district and district.most_common(1)[0][1] * 2 > len(m) else ""
     return head + (spot[0][0] if spot else "")
 
