@@ -111,6 +111,38 @@ class Reconcile(Choice):
     none = "none"  # every series forecast on its own
 
 
+class Engine(Choice):
+    """Where a batch job runs: ``local`` (this process, chunked or with a process pool) or ``spark``
+    (``hotline_ml/spark.py``: pyspark, ``local[N]`` or a cluster)."""
+
+    local = "local"
+    spark = "spark"
+
+
+@dataclass
+class SparkConfig:
+    """A Spark session for the ``spark`` engine (``conf/spark/``).
+
+    Attributes:
+        master: ``local[N]`` (N worker threads on this machine), ``local[*]``, or a cluster master URL
+            (``spark://host:7077``, ``yarn``, ``k8s://...``).
+        app_name: The application name shown in Spark's UI and logs.
+        shuffle_partitions: ``spark.sql.shuffle.partitions`` (Spark's 200 is far too many for one machine).
+        partitions: Partitions the orders are spread over for prediction; ``None``: Spark's default
+            parallelism (the cores of ``local[N]``, the executors' cores of a cluster).
+        worker_threads: torch threads per Python worker (``None``: torch's default). With ``local[N]`` on an
+            N-core machine, 1 avoids N workers x N threads fighting over the cores.
+        conf: Further Spark settings, passed as they are (``spark.driver.memory: 4g``, ...).
+    """
+
+    master: str = MISSING
+    app_name: str = MISSING
+    shuffle_partitions: int = MISSING
+    partitions: int | None = MISSING
+    worker_threads: int | None = MISSING
+    conf: dict[str, str] = field(default_factory=dict)
+
+
 class OutputFormat(Choice):
     """File format of batch predictions."""
 
