@@ -143,6 +143,14 @@ class SparkConfig:
     conf: dict[str, str] = field(default_factory=dict)
 
 
+class Precision(Choice):
+    """Arithmetic of the encoder at inference: ``fp32``, or autocast to ``fp16`` / ``bf16``."""
+
+    fp32 = "fp32"
+    fp16 = "fp16"
+    bf16 = "bf16"
+
+
 class OutputFormat(Choice):
     """File format of batch predictions."""
 
@@ -864,7 +872,10 @@ class FitForecastsConfig:
         horizon: Days forecast ahead in the published forecasts table.
         interval_levels: Prediction interval levels in percent.
         reconcile: ``bottom_up`` (parent series = sums of the bottom series) or ``none``.
-        n_jobs: Worker processes for the per-series fits (BLAS pinned to one thread each).
+        n_jobs: Worker processes for the per-series fits (BLAS pinned to one thread each), engine ``local``.
+        engine: ``local`` (``n_jobs`` processes) or ``spark`` (the per-series fits as ``applyInPandas`` over
+            series groups, on the session of ``spark``).
+        spark: The Spark session of the ``spark`` engine (``conf/spark/``).
         plot_top: Forecast plots for this many of the largest categories.
         registry: Registered model name of the fitted bundle and its promotion mode.
         output_dir: Where the forecasts, backtest tables and the early-warning report are written.
@@ -885,6 +896,8 @@ class FitForecastsConfig:
     interval_levels: list[int] = MISSING
     reconcile: Reconcile = MISSING
     n_jobs: int = MISSING
+    engine: Engine = MISSING
+    spark: SparkConfig = MISSING
     plot_top: int = MISSING
     registry: RegistryConfig = MISSING
     output_dir: str = MISSING
@@ -1092,6 +1105,8 @@ class PredictorConfig:
         int8: Dynamically quantize the linear layers to int8 (faster on CPU, accuracy loss measured by
             ``bench/bench_inference.py``).
         batch_size: Texts per forward pass (sorted by length, padded per batch).
+        device: ``auto`` (CUDA when available, else MPS, else CPU), ``cpu``, ``cuda``, ``cuda:1``, ``mps``.
+        precision: ``fp32``; ``fp16`` or ``bf16`` run the encoder under autocast (GPU; ``bf16`` also on CPU).
     """
 
     model: str = MISSING
@@ -1100,6 +1115,8 @@ class PredictorConfig:
     num_threads: int | None = None
     int8: bool = False
     batch_size: int = 64
+    device: str = "auto"
+    precision: Precision = Precision.fp32
 
 
 @dataclass
@@ -1136,6 +1153,9 @@ class BatchScoreConfig:
         desensitize: Masking instead of the model's own (``None``: the config logged with the model).
         routing: Routing instead of the model's own (``None``: the config logged with the model).
         drift: When the day is flagged as drifted from the model's training data.
+        engine: ``local`` (resumable chunks in this process, :mod:`hotline_ml.predict.batch`) or ``spark``
+            (:mod:`hotline_ml.predict.spark_batch`: Parquet partitioned by day, a rerun replaces its partition).
+        spark: The Spark session of the ``spark`` engine (``conf/spark/``).
     """
 
     input: DataConfig = MISSING
@@ -1148,6 +1168,8 @@ class BatchScoreConfig:
     output_format: OutputFormat = MISSING
     examples: int = MISSING
     drift: DriftConfig = MISSING
+    engine: Engine = MISSING
+    spark: SparkConfig = MISSING
 
 
 @dataclass
