@@ -125,7 +125,14 @@ def batch_score_job(dcfg: DictConfig) -> None:
 
     cfg: BatchScoreConfig = OmegaConf.to_object(dcfg)
     predictor = Predictor.from_config(cfg.predictor, cfg.routing, cfg.desensitize)
-    result = score_file(cfg, predictor)
+    if cfg.engine == "spark":
+        from hotline_ml.predict.spark_batch import score_spark
+        from hotline_ml.spark import spark_session
+
+        with spark_session(cfg.spark) as spark:
+            result = score_spark(cfg, predictor, spark)
+    else:
+        result = score_file(cfg, predictor)
     print(result.summary())
     for ex in result.examples:
         print(f"\n[{ex['route']}] {ex['order_id']} {ex['appeal_type']} urgency {ex['urgency']}\n  {ex['text']}"

@@ -312,6 +312,31 @@ def _with_optional(signature: Any, optional: Sequence[str]) -> Any:
     return ModelSignature(inputs=inputs, outputs=signature.outputs, params=signature.params)
 
 
+#: How a logged predictor runs, overridable when it is loaded (``hotline_ml.predict.pyfunc.load_predictor``):
+#: ``None`` keeps the model's own.
+PREDICTOR_SETTINGS: dict[str, Any] = {"device": None, "precision": None, "batch_size": None, "int8": None,
+                                      "num_threads": None}
+
+
+def spark_udf(spark: Any, model_uri: str, result_type: Any, tracking_uri: str | None = None,
+              model_config: Mapping[str, Any] | None = None, extra_env: Mapping[str, str] | None = None) -> Any:
+    """``mlflow.pyfunc.spark_udf`` of a logged model, run in this Python environment (``env_manager="local"``).
+
+    Args:
+        spark: The Spark session.
+        model_uri: A pinned model (``models:/<name>/<version>``, ``runs:/...``, a local MLflow model directory).
+        result_type: The UDF's Spark type (a struct of the prediction columns).
+        tracking_uri: Store to resolve the URI against; ``None`` keeps MLflow's current one.
+        model_config: Overrides of the logged ``model_config`` keys (others are ignored, with MLflow's warning).
+        extra_env: Environment variables set in the workers before the model is loaded.
+    """
+    if tracking_uri:
+        mlflow.set_tracking_uri(tracking_uri)
+    return mlflow.pyfunc.spark_udf(spark, model_uri, result_type=result_type, env_manager="local",
+                                   model_config=dict(model_config) if model_config else None,
+                                   extra_env=dict(extra_env) if extra_env else None)
+
+
 def log_predictor_model(loader: str, artifacts: Mapping[str, str], input_example: pd.DataFrame,
                         registered_name: str | None = None, pip_requirements: list[str] | None = None,
                         optional_inputs: Sequence[str] = ("order_id", "title", "human"),
@@ -336,7 +361,10 @@ def log_predictor_model(loader: str, artifacts: Mapping[str, str], input_example
         ``(model_uri, version)``; version is ``None`` when not registered.
     """
     run = mlflow.active_run()
-    model_config = {"model_name": registered_name, "run_id": run.info.run_id if run else None}
+    # the settings keys are there so that a loader (spark_udf's model_config, MLflow's
+    # MLFLOW_PYFUNC_INFERENCE_CONFIG) may override them: MLflow only overrides keys logged with the model
+    model_config = {"model_name": registered_name, "run_id": run.info.run_id if run else None,
+                    **PREDICTOR_SETTINGS}
     impl = call_loader(loader, artifacts, model_config)
     output = impl.predict_frame(input_example)
     return log_pyfunc_model(loader, artifacts, input_example, output, registered_name, pip_requirements, name,

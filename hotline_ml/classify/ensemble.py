@@ -15,6 +15,7 @@ import numpy as np
 from hotline_ml.classify.families import TextClassifier, load_model, write_family
 from hotline_ml.classify.features import IGNORE
 from hotline_ml.classify.metrics import softmax
+from hotline_ml.config import Precision
 
 SETTINGS = "ensemble.json"
 MEMBERS = ("bert", "linear")
@@ -88,6 +89,11 @@ class EnsembleClassifier:
 
     def quantized_int8(self) -> EnsembleClassifier:
         return EnsembleClassifier(self.bert.quantized_int8(), self.linear, self.weights, self.temperatures)
+
+    def on_device(self, device: str = "auto", precision: Precision | str = Precision.fp32) -> EnsembleClassifier:
+        """The BERT member placed on ``device`` in ``precision`` (its ``on_device``); the linear one unchanged."""
+        return EnsembleClassifier(self.bert.on_device(device, precision), self.linear.on_device(device, precision),
+                                  self.weights, self.temperatures)
 
     def save(self, directory: str | Path) -> Path:
         directory = Path(directory)

@@ -8,7 +8,8 @@ A family is an object with
 - ``logits(texts)``: scores before calibration; ``predict_proba(texts) -> {task: (n, k) probabilities}`` =
   softmax(logits / temperature), in input order; ``set_temperatures`` (fitted on validation by the evaluation);
 - ``save(directory) -> directory`` and a ``load(directory)`` classmethod (no pickle, never the network);
-- ``with_batch_size(n)`` and ``quantized_int8()``: copies tuned for serving.
+- ``with_batch_size(n)``, ``quantized_int8()`` and ``on_device(device, precision)``: copies tuned for serving
+  (device and precision place a BERT; the linear model has nothing to place and ignores them).
 
 :func:`load_model` reads any family's directory (``family.json`` names the family; a directory without it is
 a BERT checkpoint written before families existed).
@@ -23,6 +24,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from hotline_ml.classify.inference import SETTINGS_FILE, AppealClassifier, InferenceSettings
+from hotline_ml.config import Precision
 
 FAMILY_FILE = "family.json"
 
@@ -46,6 +48,8 @@ class TextClassifier(Protocol):
     def with_batch_size(self, batch_size: int) -> TextClassifier: ...
 
     def quantized_int8(self) -> TextClassifier: ...
+
+    def on_device(self, device: str = "auto", precision: Precision | str = Precision.fp32) -> TextClassifier: ...
 
 
 def write_family(directory: Path, family: str, **extra: Any) -> None:

@@ -37,7 +37,7 @@ from sklearn.svm import LinearSVC
 from hotline_ml.classify.features import IGNORE, split_title
 from hotline_ml.classify.inference import InferenceSettings
 from hotline_ml.classify.metrics import classification_metrics, softmax
-from hotline_ml.config import LinearConfig
+from hotline_ml.config import LinearConfig, Precision
 
 log = logging.getLogger(__name__)
 
@@ -212,6 +212,15 @@ class LinearClassifier:
 
     def quantized_int8(self) -> LinearClassifier:
         """The linear model is already cheap; int8 returns it unchanged."""
+        return self
+
+    def on_device(self, device: str = "auto", precision: Precision | str = Precision.fp32) -> LinearClassifier:
+        """The model unchanged: sparse features and linear heads run in numpy on the CPU whatever the device.
+
+        Raises:
+            ValueError: ``precision`` is not a :class:`~hotline_ml.config.Precision` value (a typo fails here too).
+        """
+        Precision(precision)
         return self
 
     def save(self, directory: str | Path) -> Path:

@@ -97,7 +97,7 @@ def iter_orders(cfg: DataConfig, masker: Desensitizer | None, chunk_rows: int, *
         ensure_synthetic(cfg)
     seen: set[str] = set()
     for k, raw in enumerate(iter_raw(cfg.path, cfg.format, cfg.encoding, cfg.sheet, chunk_rows)):
-        validated = validate(_with_required(raw, cfg), cfg, now=now, seen=seen)
+        validated = validate(with_required_columns(raw, cfg), cfg, now=now, seen=seen)
         seen.update(validated.orders["order_id"].dropna())
         yield OrderChunk(k, raw.n_read, None if k in skip else mask_orders(validated, masker))
 
@@ -107,7 +107,7 @@ def count_records(cfg: DataConfig) -> int | None:
     return estimate_records(cfg.path, cfg.format)
 
 
-def _with_required(raw: RawTable, cfg: DataConfig) -> RawTable:
+def with_required_columns(raw: RawTable, cfg: DataConfig) -> RawTable:
     """A JSONL chunk whose records all lack a key has no such column: add it empty, so each row is rejected
     as ``missing`` (as in a whole-file read) instead of the chunk failing as a file without the column."""
     if raw.format != "jsonl":

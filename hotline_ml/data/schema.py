@@ -112,7 +112,7 @@ def resolve_columns(raw: RawTable, cfg: DataConfig) -> dict[str, str]:
 
 
 def validate(raw: RawTable, cfg: DataConfig, now: datetime | None = None,
-             seen: Collection[str] = ()) -> ValidatedOrders:
+             seen: Collection[str] = (), duplicates: bool = True) -> ValidatedOrders:
     """Coerce a raw table to the work-order schema and split it into kept orders and rejects.
 
     Args:
@@ -120,6 +120,8 @@ def validate(raw: RawTable, cfg: DataConfig, now: datetime | None = None,
         cfg: The data config (column mapping, required fields, taxonomy, limits).
         now: Timestamps after this are rejected as in the future; defaults to the current time.
         seen: Order ids kept from earlier chunks of the same file: repeats are rejected as ``duplicate_id``.
+        duplicates: Check repeated order ids here; ``False`` leaves them to the caller, which sees more rows
+            than one table (the Spark reader applies :func:`duplicate_problems` over all files).
 
     Returns:
         Kept orders, rejects with reasons, and the report.
@@ -149,7 +151,8 @@ def validate(raw: RawTable, cfg: DataConfig, now: datetime | None = None,
     _check_lifecycle(cols, present, problems)
     orders = pd.DataFrame(cols)
     orders["row"] = frame[ROW].to_numpy()
-    _check_duplicates(orders, present, problems, seen)
+    if duplicates:
+        _check_duplicates(orders, present, problems, seen)
     return _assemble(raw, orders, present, problems)
 
 
@@ -303,13 +306,27 @@ def _check_duplicates(orders: pd.DataFrame, present: dict[str, str], problems: _
                       seen: Collection[str]) -> None:
     if "order_id" not in present:
         return
-    col = present["order_id"]
     valid = orders[[i not in problems.by_row for i in range(len(orders))]]
+    for idx, (reason, message) in duplicate_problems(valid, present["order_id"], seen).items():
+        problems.add(idx, reason, present["order_id"], message)
+
+
+def duplicate_problems(valid: pd.DataFrame, col: str, seen: Collection[str] = ()) -> dict[int, tuple[str, str]]:
+    """Repeated order ids among otherwise valid orders (in file order): index -> (reason, message).
+
+    An id kept earlier (in ``seen``) is a ``duplicate_id``. Repeats with the same labels keep the first and reject
+    the others as ``duplicate_id``; repeats with different labels are all ``conflicting_duplicate`` (none kept).
+
+    Args:
+        valid: Orders with ``order_id``, ``appeal_type``, ``urgency`` and ``row`` (the 1-based data row).
+        col: The source column of the order id, named in the messages.
+        seen: Ids kept from earlier chunks.
+    """
+    found: dict[int, tuple[str, str]] = {}
     if len(seen):
         again = valid["order_id"].isin(seen)
         for idx, order_id in valid.loc[again, "order_id"].items():
-            problems.add(int(idx), "duplicate_id", col,
-                         f"{col}: order id {order_id} already kept from an earlier chunk")
+            found[int(idx)] = ("duplicate_id", f"{col}: order id {order_id} already kept from an earlier chunk")
         valid = valid[~again]
     dup = valid[valid["order_id"].notna() & valid.duplicated("order_id", keep=False)]
     for order_id, group in dup.groupby("order_id", sort=False):
@@ -318,13 +335,13 @@ def _check_duplicates(orders: pd.DataFrame, present: dict[str, str], problems: _
         if len(set(labels)) > 1:
             shown = ", ".join(f"row {r}: {lab}" for r, lab in zip(rows, labels, strict=True))
             for idx in group.index:
-                problems.add(int(idx), "conflicting_duplicate", col,
-                             f"{col}: order id {order_id} appears {len(rows)} times with different labels "
-                             f"({shown}); none is kept")
+                found[int(idx)] = ("conflicting_duplicate",
+                                   f"{col}: order id {order_id} appears {len(rows)} times with different labels "
+                                   f"({shown}); none is kept")
         else:
             for idx in group.index[1:]:
-                problems.add(int(idx), "duplicate_id", col,
-                             f"{col}: order id {order_id} already kept from row {rows[0]}")
+                found[int(idx)] = ("duplicate_id", f"{col}: order id {order_id} already kept from row {rows[0]}")
+    return found
 
 
 def _assemble(raw: RawTable, orders: pd.DataFrame, present: dict[str, str], problems: _Problems) -> ValidatedOrders:

@@ -1,6 +1,7 @@
 """Per-series automatic choice: backtest the baseline and every eligible candidate, pick one, fit it on all data.
 
-:func:`fit_series` is the unit of work sent to a worker process; :func:`fit_panel` runs it over every series.
+:func:`fit_series` is the unit of work sent to a worker process; :func:`fit_panel` runs it over every series, on
+``n_jobs`` local processes or on Spark (:mod:`hotline_ml.forecast.spark`, the same function per series group).
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import functools
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -22,6 +24,9 @@ from hotline_ml.forecast.backtest import (
 from hotline_ml.forecast.fallback import fit_with_fallback
 from hotline_ml.forecast.models import Forecaster, make_forecaster
 from hotline_ml.forecast.parallel import map_tasks
+
+if TYPE_CHECKING:
+    from hotline_ml.forecast.spark import SparkWorkers
 
 RECENT_DAYS = 56  # volume gate of a candidate: mean daily count over the last 8 weeks
 
@@ -125,8 +130,16 @@ def _eligible(y: pd.Series, plan: FitPlan) -> tuple[list[ForecastCandidateConfig
     return tried, not_tried
 
 
-def fit_panel(counts: pd.DataFrame, plan: FitPlan, n_jobs: int, progress: bool = True) -> dict[str, SeriesFit]:
+def fit_panel(counts: pd.DataFrame, plan: FitPlan, n_jobs: int, progress: bool = True,
+              spark: SparkWorkers | None = None) -> dict[str, SeriesFit]:
     """:func:`fit_series` for every column of ``counts`` (days x series), in parallel.
+
+    Args:
+        counts: Days x series counts (a daily ``DatetimeIndex``).
+        plan: Candidates, backtest windows and sanity limits.
+        n_jobs: Worker processes of the local engine (unused on Spark).
+        progress: Show a progress bar (local engine).
+        spark: Run the fits on Spark instead (:class:`~hotline_ml.forecast.spark.SparkWorkers`); same results.
 
     Returns:
         Series key -> result, in the column order of ``counts``.
@@ -134,5 +147,6 @@ def fit_panel(counts: pd.DataFrame, plan: FitPlan, n_jobs: int, progress: bool =
     for cand in (plan.baseline, *plan.candidates):
         make_forecaster(cand.model, f"conf/forecast: {cand.name}")  # bad settings fail here, not in a worker
     tasks = [(key, counts[key], plan) for key in counts.columns]
-    fits = map_tasks(fit_series, tasks, n_jobs, desc="fit + backtest", progress=progress)
+    desc = "fit + backtest"
+    fits = map_tasks(fit_series, tasks, n_jobs, desc, progress) if spark is None else spark.map(fit_series, tasks, desc)
     return {f.key: f for f in fits}

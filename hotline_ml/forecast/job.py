@@ -2,7 +2,9 @@
 
 :func:`forecast_all` computes (no files, no MLflow); :func:`run_forecast_job` also writes the files under
 ``output_dir`` (:mod:`hotline_ml.forecast.outputs`) and returns the run record the entry script logs with
-``hotline_ml.tracking.log_record``; the bundle is registered under the forecaster promotion rule.
+``hotline_ml.tracking.log_record``; the bundle is registered under the forecaster promotion rule. With
+``engine=spark`` one Spark session runs the per-series fits and the early-warning replay
+(:mod:`hotline_ml.forecast.spark`); the results are the same as the local engine's.
 """
 
 from __future__ import annotations
@@ -10,12 +12,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 
-from hotline_ml.config import BacktestConfig, FitForecastsConfig, Reconcile, SeriesSource
+from hotline_ml.config import BacktestConfig, Engine, FitForecastsConfig, Reconcile, SeriesSource
 from hotline_ml.data.desensitize import make_desensitizer
 from hotline_ml.data.load import load_orders
 from hotline_ml.data.synthetic import read_ground_truth
@@ -26,6 +29,7 @@ from hotline_ml.forecast.models import SeasonalNaive, make_forecaster
 from hotline_ml.forecast.outputs import forecast_figures, format_summary, write_outputs
 from hotline_ml.forecast.report import WarningReport
 from hotline_ml.forecast.result import ForecastJobResult
+from hotline_ml.forecast.spark import SparkWorkers, spark_workers
 from hotline_ml.forecast.summary import headline_metrics, level_summary, per_category_metrics, score_table
 from hotline_ml.forecast.warning import (
     detect_alerts,
@@ -52,15 +56,21 @@ def forecast_all(cfg: FitForecastsConfig, progress: bool = True) -> ForecastJobR
     panel, orders = load_panel(cfg, progress=progress)
     children = _children(panel, cfg)
     plan = make_plan(cfg)
-    fits = fit_panel(panel.counts, plan, cfg.n_jobs, progress=progress)
-    bundle = ForecastBundle({k: f.model for k, f in fits.items()}, children, panel.meta["level"].to_dict(),
-                            plan.level, {k: f.chosen for k, f in fits.items()})
-    scores = score_table(fits, panel, children, plan.level, plan.period)
-    warning, warning_metrics = early_warning(panel, bundle, cfg, plan, orders, progress)
+    with _workers(cfg) as spark:  # one session for the fits and the replay (None: local processes)
+        fits = fit_panel(panel.counts, plan, cfg.n_jobs, progress=progress, spark=spark)
+        bundle = ForecastBundle({k: f.model for k, f in fits.items()}, children, panel.meta["level"].to_dict(),
+                                plan.level, {k: f.chosen for k, f in fits.items()})
+        scores = score_table(fits, panel, children, plan.level, plan.period)
+        warning, warning_metrics = early_warning(panel, bundle, cfg, plan, orders, progress, spark)
     metrics = {**headline_metrics(scores, plan.baseline.name, plan.level), **_fit_counts(fits),
                **per_category_metrics(scores, [panel.category_level()], plan.baseline.name), **warning_metrics}
     return ForecastJobResult(panel, fits, bundle, scores, level_summary(scores, plan.baseline.name), metrics,
                              bundle.forecast(cfg.horizon), fit_report(fits, panel), warning)
+
+
+def _workers(cfg: FitForecastsConfig) -> AbstractContextManager[SparkWorkers | None]:
+    """A Spark session for ``engine=spark``; nothing (the local process pool of ``n_jobs``) for ``local``."""
+    return spark_workers(cfg.spark) if cfg.engine == Engine.spark else nullcontext()
 
 
 def forecast_record(result: ForecastJobResult, cfg: FitForecastsConfig) -> RunRecord:
@@ -157,14 +167,16 @@ def _fit_counts(fits: dict[str, SeriesFit]) -> dict[str, float]:
 
 
 def early_warning(panel: SeriesPanel, bundle: ForecastBundle, cfg: FitForecastsConfig, plan: FitPlan,
-                  orders: pd.DataFrame | None, progress: bool) -> tuple[WarningReport, dict[str, float]]:
-    """Replay, detect and rank alerts, score them against ground truth (when there is one), pick examples.
+                  orders: pd.DataFrame | None, progress: bool,
+                  spark: SparkWorkers | None = None) -> tuple[WarningReport, dict[str, float]]:
+    """Replay (on ``spark`` when given), detect and rank alerts, score them against ground truth (when there is
+    one), pick examples.
 
     Returns:
         The report and its metrics (``warning_n_alerts``, and ``warning_<score>`` when scored).
     """
     wcfg = cfg.warning
-    replayed = replay(panel.counts, bundle.chosen, plan, wcfg, cfg.n_jobs, progress=progress)
+    replayed = replay(panel.counts, bundle.chosen, plan, wcfg, cfg.n_jobs, progress=progress, spark=spark)
     alerts = detect_alerts(replayed, panel.meta["level"], wcfg)
     alerts["trend"] = [four_week_trend(panel.counts[a.series], a.end) for a in alerts.itertuples()]
     events = _ground_truth(cfg)

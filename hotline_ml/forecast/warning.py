@@ -13,6 +13,7 @@ the forecast mean and the 4-week trend.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -22,6 +23,9 @@ from hotline_ml.forecast.aggregate import category_of
 from hotline_ml.forecast.backtest import rolling_forecasts
 from hotline_ml.forecast.engine import FitPlan
 from hotline_ml.forecast.parallel import map_tasks
+
+if TYPE_CHECKING:
+    from hotline_ml.forecast.spark import SparkWorkers
 
 ALERT_COLUMNS = ["series", "level", "start", "end", "days", "actual", "expected", "upper", "excess", "growth",
                  "severity"]
@@ -43,7 +47,7 @@ def _replay_series(key: str, y: pd.Series, plan: FitPlan, chosen: str, cutoffs: 
 
 
 def replay(counts: pd.DataFrame, chosen: dict[str, str], plan: FitPlan, cfg: EarlyWarningConfig, n_jobs: int,
-           progress: bool = True) -> pd.DataFrame:
+           progress: bool = True, spark: SparkWorkers | None = None) -> pd.DataFrame:
     """Forecasts made before each day of the replay period, for every series.
 
     Args:
@@ -51,7 +55,9 @@ def replay(counts: pd.DataFrame, chosen: dict[str, str], plan: FitPlan, cfg: Ear
         chosen: Series key -> candidate name to replay (the backtest's choice).
         plan: Candidates, sanity limits and interval levels.
         cfg: Replay length and step.
-        n_jobs: Worker processes.
+        n_jobs: Worker processes of the local engine (unused on Spark).
+        progress: Show a progress bar (local engine).
+        spark: Replay on Spark instead (:class:`~hotline_ml.forecast.spark.SparkWorkers`); same rows.
 
     Returns:
         Rows ``series, origin, date, step, actual, mean, lo_<l>, hi_<l>, used, fallback_reason``.
@@ -59,7 +65,9 @@ def replay(counts: pd.DataFrame, chosen: dict[str, str], plan: FitPlan, cfg: Ear
     cutoffs = replay_cutoffs(len(counts), cfg)
     tasks = [(key, counts[key], plan, chosen[key], cutoffs, cfg.step, plan.level, plan.sanity)
              for key in counts.columns]
-    frames = map_tasks(_replay_series, tasks, n_jobs, desc="early-warning replay", progress=progress)
+    desc = "early-warning replay"
+    frames = (map_tasks(_replay_series, tasks, n_jobs, desc, progress) if spark is None
+              else spark.map(_replay_series, tasks, desc))
     return pd.concat(frames, ignore_index=True)
 
 

@@ -24,7 +24,7 @@ import torch
 
 from hotline_ml.classify.families import TextClassifier
 from hotline_ml.classify.features import model_texts
-from hotline_ml.config import DesensitizeConfig, PredictorConfig, RoutingConfig
+from hotline_ml.config import DesensitizeConfig, Precision, PredictorConfig, RoutingConfig
 from hotline_ml.data.desensitize import Desensitizer, make_desensitizer
 from hotline_ml.predict.drift import PROFILE_ARTIFACT, DriftProfile
 from hotline_ml.predict.loading import ModelInfo, fetched, load_checkpoint, model_masking, model_routing
@@ -105,7 +105,8 @@ class Predictor:
     @classmethod
     def load(cls, source: str, *, routing: RoutingConfig | None = None, desensitize: DesensitizeConfig | None = None,
              tracking_uri: str | None = None, int8: bool = False, batch_size: int | None = None,
-             num_threads: int | None = None) -> Predictor:
+             num_threads: int | None = None, device: str = "cpu",
+             precision: Precision | str = Precision.fp32) -> Predictor:
         """Load a registered (or logged, or saved) classifier with the routing and masking it was trained with.
 
         Args:
@@ -119,23 +120,21 @@ class Predictor:
             int8: Run the model in int8 (dynamic quantization, CPU).
             batch_size: Texts per forward pass; ``None`` keeps the model's.
             num_threads: torch intra-op threads; ``None`` keeps torch's default (one per core).
+            device: Where a BERT runs: ``cpu`` (the default here, the same numbers as the registered pyfunc's),
+                ``auto`` (what ``conf/predictor/`` chooses), ``cuda``, ``cuda:<n>`` or ``mps``.
+            precision: ``fp32``, or ``fp16`` / ``bf16`` autocast of a BERT's forward pass.
 
         Raises:
             ValueError: The source cannot be resolved, holds no classifier, or carries no routing and none
-                was given (the message says which).
+                was given; or the device, precision and int8 do not go together here (the message says which).
         """
-        if num_threads:
-            torch.set_num_threads(num_threads)
         with fetched(source, tracking_uri) as (artifacts, info):
             predictor = cls.from_artifacts(artifacts, info, routing=routing, desensitize=desensitize)
-        classifier = predictor.classifier
-        if batch_size:
-            classifier = classifier.with_batch_size(batch_size)
-        if int8:
-            classifier = classifier.quantized_int8()
-        log.info("loaded %s (name %s, version %s, run %s)%s", info.source, info.name, info.version, info.run_id,
-                 " int8" if int8 else "")
-        return cls(classifier, predictor.router, predictor.masker, info, predictor.profile)
+        predictor = predictor.for_serving(int8=int8, batch_size=batch_size, num_threads=num_threads, device=device,
+                                          precision=precision)
+        log.info("loaded %s (name %s, version %s, run %s) on %s in %s", info.source, info.name, info.version,
+                 info.run_id, device, "int8" if int8 else precision)
+        return predictor
 
     @classmethod
     def from_config(cls, cfg: PredictorConfig, routing: RoutingConfig | None = None,
@@ -143,7 +142,35 @@ class Predictor:
         """:meth:`load` with the settings of ``conf/predictor/``; ``routing`` / ``desensitize`` override the
         model's own only when given (``None``: the model's)."""
         return cls.load(cfg.model, routing=routing, desensitize=desensitize, tracking_uri=cfg.tracking_uri,
-                        int8=cfg.int8, batch_size=cfg.batch_size, num_threads=cfg.num_threads)
+                        int8=cfg.int8, batch_size=cfg.batch_size, num_threads=cfg.num_threads, device=cfg.device,
+                        precision=cfg.precision)
+
+    def for_serving(self, *, int8: bool = False, batch_size: int | None = None, num_threads: int | None = None,
+                    device: str = "cpu", precision: Precision | str = Precision.fp32) -> Predictor:
+        """This predictor with its classifier tuned for serving: re-batched, quantized, then placed.
+
+        Args:
+            int8: Dynamic int8 quantization (CPU; with ``device=auto`` an int8 model stays on the CPU).
+            batch_size: Texts per forward pass; ``None`` keeps the model's.
+            num_threads: torch intra-op threads (process-wide); ``None`` keeps torch's.
+            device: ``cpu``, ``auto``, ``cuda``, ``cuda:<n>`` or ``mps`` (see ``AppealClassifier.on_device``).
+            precision: ``fp32``, ``fp16`` or ``bf16``.
+
+        Returns:
+            A predictor with the same routing, masking, source and profile.
+
+        Raises:
+            ValueError: The device is not available here, or device, precision and int8 do not go together.
+        """
+        if num_threads:
+            torch.set_num_threads(num_threads)
+        classifier = self.classifier
+        if batch_size:
+            classifier = classifier.with_batch_size(batch_size)
+        if int8:  # quantization runs on the CPU, so before the model is placed
+            classifier = classifier.quantized_int8()
+        classifier = classifier.on_device(device, precision)
+        return Predictor(classifier, self.router, self.masker, self.info, self.profile)
 
     @classmethod
     def from_artifacts(cls, artifacts: Mapping[str, Any], info: ModelInfo, routing: RoutingConfig | None = None,
