@@ -140,7 +140,7 @@ class SparkConfig:
     shuffle_partitions: int = MISSING
     partitions: int | None = MISSING
     worker_threads: int | None = MISSING
-    conf: dict[str, str] = field(default_factory=dict)
+    conf: dict[str, str] = MISSING
 
 
 class Precision(Choice):

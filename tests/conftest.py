@@ -87,3 +87,14 @@ def classifier_overrides(tmp: Path, tiny_bert_dir: Path, *extra: str) -> list[st
             f"model.pretrained={tiny_bert_dir}", "model.max_length=64", "classifier.max_train_samples=120",
             "classifier.max_eval_samples=80", "classifier.linear.max_features=5000",
             "classifier.linear.C_grid=[1.0]", *extra]
+
+
+@pytest.fixture(scope="session")
+def spark_test_session():
+    """One local[2] Spark session (conf/spark/local.yaml) for every Spark test: modules that open their own
+    ``spark_session`` join it, so the JVM and the Python workers start once per test run."""
+    pytest.importorskip("pyspark")
+    from hotline_ml.spark import spark_session
+
+    with spark_session(compose_config("batch_score").spark) as session:
+        yield session

@@ -53,6 +53,7 @@ SECOND_HOME_ALLOWED = {
     # tests build TrackingConfig(tracking_uri=..., experiment=...) and PredictorConfig(model=..., tracking_uri=...)
     ("TrackingConfig", "run_name"), ("TrackingConfig", "tags"),
     ("PredictorConfig", "num_threads"), ("PredictorConfig", "int8"), ("PredictorConfig", "batch_size"),
+    ("PredictorConfig", "device"), ("PredictorConfig", "precision"),
     # an empty container the defaults list fills (conf/forecast/); removing every candidate is a valid run
     ("FitForecastsConfig", "candidates"),
     # optional cue lists of one rule: absent means none

@@ -17,8 +17,7 @@ from tests.conftest import SMALL_SYNTHETIC, compose_config
 from tests.forecast.conftest import weekly_series
 
 pytest.importorskip("pyspark")
-pytestmark = [pytest.mark.spark,
-              pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning")]
+pytestmark = pytest.mark.spark
 
 N_DAYS = 200
 
@@ -30,8 +29,8 @@ def cfg():
 
 
 @pytest.fixture(scope="module")
-def spark(cfg):
-    """One local[2] session for the module (conf/spark/local.yaml)."""
+def spark(cfg, spark_test_session):
+    """Workers on the test run's local[2] session (conf/spark/local.yaml)."""
     from hotline_ml.forecast.spark import spark_workers
 
     with spark_workers(cfg.spark) as workers:

@@ -22,11 +22,8 @@ _COLS = ["order_id", "created_at", "text", "title", "appeal_type", "urgency"]
 
 
 @pytest.fixture(scope="module")
-def spark():
-    from hotline_ml.spark import spark_session
-
-    with spark_session(compose_config("batch_score").spark) as session:
-        yield session
+def spark(spark_test_session):
+    return spark_test_session
 
 
 @pytest.fixture(scope="module")
