@@ -12,7 +12,7 @@ export HF_HUB_OFFLINE ?= 1
 export MLFLOW_DISABLE_TELEMETRY ?= true
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: install demo review notebooks test test-slow test-all wheel-smoke bench lint clean
+.PHONY: install demo review notebooks test test-spark test-slow test-all wheel-smoke bench lint clean
 
 install: $(STAMP)
 
@@ -51,6 +51,10 @@ notebooks: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# the Spark tests that do not fit in make test's budget (one Spark engine test is in make test); CI runs them too
+test-spark: $(STAMP)
+	$(BIN)/python -m pytest -m "spark_extra"
 
 # slow tests and tests on ../shared/data/external (skipped cleanly when it is absent)
 test-slow: $(STAMP)

@@ -52,11 +52,17 @@ class SparkOrders:
         kept: The kept orders: the work-order fields, ``row`` (1-based data row in its file) and ``source``.
         rejects: One row per rejected record, with :data:`REJECT_COLUMNS`.
         files: The files read, in order.
+        cached: The validated rows, cached so that the files are read once (see :meth:`unpersist`).
     """
 
     kept: DataFrame
     rejects: DataFrame
     files: list[str]
+    cached: DataFrame
+
+    def unpersist(self) -> None:
+        """Free the cached rows (when the job has written what it needs)."""
+        self.cached.unpersist()
 
 
 def _schema():
@@ -142,7 +148,8 @@ def read_orders_spark(spark: SparkSession, cfg: DataConfig, masker: Desensitizer
     resolved = kept.filter("__n__ > 1").drop("__n__").groupBy("order_id").applyInPandas(resolve, schema)
     kept_all = kept.filter("__n__ = 1").drop("__n__").unionByName(resolved.filter(F.col(KIND) == "order"))
     rejects_all = rejects.unionByName(resolved.filter(F.col(KIND) == "reject"))
-    return SparkOrders(kept_all.select(*FIELDS, "row", "source"), rejects_all.select(*REJECT_COLUMNS), files)
+    return SparkOrders(kept_all.select(*FIELDS, "row", "source"), rejects_all.select(*REJECT_COLUMNS), files,
+                       validated)
 
 
 def _read_file(path: str, cfg: DataConfig, masker: Desensitizer | None, chunk_rows: int,

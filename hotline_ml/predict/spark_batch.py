@@ -136,8 +136,8 @@ def score_spark(cfg: BatchScoreConfig, predictor: Predictor, spark: SparkSession
     result = _result(cfg, predictor, kept, scored, rejects, len(orders.files), time.perf_counter() - start,
                      {"predictions": str(pred_dir), "rejects": str(rej_dir), "summary": str(out / "summary.json")})
     (out / "summary.json").write_text(json.dumps(result.to_json(), ensure_ascii=False, indent=2), encoding="utf-8")
-    kept.unpersist()
-    scored.unpersist()
+    for frame in (scored, kept, orders):
+        frame.unpersist()
     return result
 
 

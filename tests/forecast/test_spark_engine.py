@@ -17,7 +17,7 @@ from tests.conftest import SMALL_SYNTHETIC, compose_config
 from tests.forecast.conftest import weekly_series
 
 pytest.importorskip("pyspark")
-pytestmark = pytest.mark.spark
+pytestmark = [pytest.mark.spark, pytest.mark.spark_extra]  # make test-spark (CI runs it after make test)
 
 N_DAYS = 200
 

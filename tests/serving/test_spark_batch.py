@@ -117,6 +117,7 @@ def test_spark_engine_equals_the_local_engine_row_by_row(day_run) -> None:
     assert f"read {N_GOOD + 5} = scored {result.scored} + rejected 6 + other days" in result.summary()
 
 
+@pytest.mark.spark_extra
 def test_a_rerun_replaces_its_day_and_keeps_the_others(spark, day_run, orders_csv: Path, registry_uri: str,
                                                        predictor: Predictor) -> None:
     from hotline_ml.predict.spark_batch import score_spark
@@ -131,6 +132,7 @@ def test_a_rerun_replaces_its_day_and_keeps_the_others(spark, day_run, orders_cs
     assert len(pd.read_parquet(out / "rejects" / f"day={DAY}")) == first.rejected
 
 
+@pytest.mark.spark_extra
 def test_a_folder_of_parquet_files_partitioned_by_day(spark, orders: pd.DataFrame, tmp_path: Path,
                                                       registry_uri: str, predictor: Predictor) -> None:
     from hotline_ml.predict.spark_batch import score_spark
