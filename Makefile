@@ -72,6 +72,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_synthetic.py
 	$(BIN)/python bench/bench_forecast.py
 	$(BIN)/python bench/bench_inference.py
+	$(BIN)/python bench/bench_batch_engines.py
 	$(BIN)/python bench/eval_hot_issues.py
 
 lint: $(STAMP)
