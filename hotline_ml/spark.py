@@ -123,6 +123,8 @@ def spark_session(cfg: SparkConfig) -> Iterator[SparkSession]:
                # a rerun of a day replaces that day's partition only
                .config("spark.sql.sources.partitionOverwriteMode", "dynamic")
                .config("spark.sql.session.timeZone", "UTC")
+               # instants as Parquet's UTC-adjusted microseconds (as the local engine writes), not legacy INT96
+               .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
                .config("spark.ui.showConsoleProgress", "false"))
     if cfg.master.startswith("local"):
         builder = builder.config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1")

@@ -109,6 +109,7 @@ def test_spark_engine_equals_the_local_engine_row_by_row(day_run) -> None:
     assert set(spark_out["day"]) == {DAY} and spark_out["order_id"].is_unique
     _same(pd.read_parquet(local.files["predictions"]), spark_out)
     assert spark_out["model_version"].eq("1").all()
+    assert str(spark_out["predicted_at"].dt.tz) == "UTC" and spark_out["predicted_at"].notna().all()
     rejects = pd.read_parquet(out / "rejects")
     local_rejects = pd.read_csv(local.files["rejects"], dtype=str)
     key = ["row", "reason"]
