@@ -119,7 +119,6 @@ def read_orders_spark(spark: SparkSession, cfg: DataConfig, masker: Desensitizer
     Raises:
         DataFileError: No input files; a file lacks a required column (raised by the task reading it).
     """
-    from pyspark.sql import Window
     from pyspark.sql import functions as F
 
     if cfg.synthetic is not None:
@@ -137,16 +136,17 @@ def read_orders_spark(spark: SparkSession, cfg: DataConfig, masker: Desensitizer
     validated = listing.mapInPandas(read_files, schema).persist()
     kept = validated.filter(F.col(KIND) == "order")
     rejects = validated.filter(F.col(KIND) == "reject")
-    # order ids repeated over the whole input: resolved per id, on that id's rows only
-    repeats = F.when(F.col("order_id").isNull(), F.lit(1)).otherwise(F.count("*").over(Window.partitionBy("order_id")))
-    kept = kept.withColumn("__n__", repeats)
+    # order ids repeated over the whole input, resolved per id on that id's rows only; only the ids are
+    # shuffled to find them (a null id never joins: such rows are not repeats)
+    repeated_ids = kept.groupBy("order_id").count().filter("count > 1 AND order_id IS NOT NULL").select("order_id")
     id_column = cfg.columns.get("order_id", "order_id")
 
     def resolve(group: pd.DataFrame) -> pd.DataFrame:
         return _resolve_duplicates(group, id_column, masker)
 
-    resolved = kept.filter("__n__ > 1").drop("__n__").groupBy("order_id").applyInPandas(resolve, schema)
-    kept_all = kept.filter("__n__ = 1").drop("__n__").unionByName(resolved.filter(F.col(KIND) == "order"))
+    resolved = (kept.join(repeated_ids, "order_id", "left_semi").groupBy("order_id")
+                .applyInPandas(resolve, schema))
+    kept_all = kept.join(repeated_ids, "order_id", "left_anti").unionByName(resolved.filter(F.col(KIND) == "order"))
     rejects_all = rejects.unionByName(resolved.filter(F.col(KIND) == "reject"))
     return SparkOrders(kept_all.select(*FIELDS, "row", "source"), rejects_all.select(*REJECT_COLUMNS), files,
                        validated)
