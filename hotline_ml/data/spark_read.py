@@ -21,6 +21,7 @@ import json
 import shutil
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -65,6 +66,11 @@ class SparkOrders:
         self.cached.unpersist()
 
 
+#: The reading tasks' columns: the work-order fields, where a row came from, the reject columns, the kind.
+_COLUMNS = [*FIELDS, "row", "source", "line", *(c for c in REJECT_COLUMNS if c not in ("row", "source", "line")),
+            KIND]
+
+
 def _schema():
     from pyspark.sql import types as T
 
@@ -73,12 +79,12 @@ def _schema():
             return T.TimestampNTZType()
         return T.LongType() if f in _INT_FIELDS else T.StringType()
 
-    fields = [T.StructField(f, field_type(f)) for f in FIELDS]
-    fields += [T.StructField("row", T.LongType()), T.StructField("source", T.StringType()),
-               T.StructField("line", T.LongType())]
-    fields += [T.StructField(c, T.StringType()) for c in REJECT_COLUMNS if c not in ("row", "source", "line")]
-    fields.append(T.StructField(KIND, T.StringType()))
-    return T.StructType(fields)
+    def column_type(c: str):
+        if c in FIELDS:
+            return field_type(c)
+        return T.LongType() if c in ("row", "line") else T.StringType()
+
+    return T.StructType([T.StructField(c, column_type(c)) for c in _COLUMNS])
 
 
 def list_files(spark: SparkSession, cfg: DataConfig) -> list[str]:
@@ -167,7 +173,7 @@ def _read_file(path: str, cfg: DataConfig, masker: Desensitizer | None, chunk_ro
 def _frame(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with every column of the reader's schema, typed for Arrow."""
     out = pd.DataFrame(index=frame.index)
-    for name in _schema().fieldNames():
+    for name in _COLUMNS:
         col = frame[name] if name in frame else pd.Series([None] * len(frame), index=frame.index, dtype=object)
         if name in TIME_FIELDS:
             col = pd.to_datetime(col)
@@ -198,26 +204,18 @@ def _display(path: str) -> str:
     return path[len("file:"):] if path.startswith("file:") else path
 
 
-class _local_copy:
+@contextmanager
+def _local_copy(path: str) -> Iterator[Path]:
     """The file as a local path: itself when local, else a temporary copy fetched with ``pyarrow.fs``."""
+    local = Path(_display(path))
+    if local.is_file():
+        yield local
+        return
+    from pyarrow import fs
 
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self.tmp: str | None = None
-
-    def __enter__(self) -> Path:
-        local = Path(_display(self.path))
-        if local.is_file():
-            return local
-        from pyarrow import fs
-
-        filesystem, inner = fs.FileSystem.from_uri(self.path)
-        self.tmp = tempfile.mkdtemp(prefix="hotline-read-")
-        target = Path(self.tmp) / Path(inner).name
+    filesystem, inner = fs.FileSystem.from_uri(path)
+    with tempfile.TemporaryDirectory(prefix="hotline-read-") as tmp:
+        target = Path(tmp) / Path(inner).name
         with filesystem.open_input_stream(inner) as src, target.open("wb") as dst:
             shutil.copyfileobj(src, dst, 1 << 20)
-        return target
-
-    def __exit__(self, *exc) -> None:
-        if self.tmp:
-            shutil.rmtree(self.tmp, ignore_errors=True)
+        yield target
