@@ -264,6 +264,8 @@ class DataConfig:
         synthetic: When set, the file at ``path`` is (re)generated from these settings before loading.
         label_tree: A file describing the label tree (e.g. TipDM's official 3-level tree), whose node names
             the linear classifier compares appeals with; ``None`` uses the ``taxonomy`` second levels.
+        ids_from_rows: The file has no order id (e.g. recovered competition messages): each order's id is
+            ``<name>-<row>``, its 1-based data row, so rejects, predictions and folds still name every order.
     """
 
     name: str = MISSING
@@ -279,6 +281,7 @@ class DataConfig:
     min_year: int = 1990
     synthetic: SyntheticConfig | None = None
     label_tree: LabelTreeConfig | None = None
+    ids_from_rows: bool = False
 
 
 @dataclass
@@ -381,6 +384,7 @@ class LinearConfig:
             costs seconds).
         title_block: Give the title a vectorizer of its own beside the title+text one (the title names the
             problem; on TipDM +0.04 macro-F1 over one concatenated field).
+        word_block: Add jieba words of title+text as a block of their own (costs about 1 ms a text).
         label_tree_weights: Weights tried (with each ``C``) for the label-tree features: per first-level
             class, the max and mean cosine similarity of the appeal to that class's tree-node names
             (``data.label_tree``, else the taxonomy's second levels). Empty = no such features.
@@ -396,7 +400,24 @@ class LinearConfig:
     max_iter: int = MISSING
     max_train_samples: int | None = MISSING
     title_block: bool = MISSING
+    word_block: bool = MISSING
     label_tree_weights: list[float] = MISSING
+
+
+@dataclass
+class RepostConfig:
+    """Which orders are one incident for grouped cross-validation (:func:`hotline_ml.data.splits.repost_groups`):
+    a group never crosses folds, nor a fold's inner validation split.
+
+    Attributes:
+        jaccard: Char 3-gram Jaccard of the normalised texts at or above which two orders are linked.
+        containment: Share of the smaller text's 3-grams found in the other at or above which they are linked.
+        same_caller: Link orders of the same caller (TipDM's 留言用户): a caller's reposts of one problem.
+    """
+
+    jaccard: float = MISSING
+    containment: float = MISSING
+    same_caller: bool = MISSING
 
 
 @dataclass
@@ -413,16 +434,21 @@ class ClassifierConfig:
         max_train_samples: Subsample the training split (stratified by the primary task); ``None`` = all.
         max_eval_samples: Subsample validation and test the same way; ``None`` = all.
         early_stopping_patience: Evaluations without improvement of the primary macro-F1 before stopping.
-        cv_folds: 0 uses the train/validation/test split; k > 1 runs stratified k-fold over all labelled rows
-            (for small data such as TipDM), reporting mean and spread, and registers nothing.
+        cv_folds: 0 uses the train/validation/test split; k > 1 runs grouped, stratified k-fold over all
+            labelled rows (for small or undated data such as TipDM), reporting every family per fold, mean and
+            spread and paired differences, and registers nothing.
+        cv_groups: What keeps reposts of one incident in one fold.
         coverage_thresholds: Confidence thresholds for the human hand-off table.
         ece_bins: Bins for expected calibration error.
         families: Families trained and evaluated on the same splits; the best on the validation primary
             macro-F1 is registered. ``ensemble`` needs ``bert`` and ``linear``.
         linear: The linear family's settings.
+        baseline: A plain linear model (no extras) trained and evaluated beside the families on the same rows
+            and never registered: the registered family must beat it; the report compares them fold by fold.
         ensemble_weights: Grid of BERT weights tried for the ensemble (validation log-loss picks one per task).
-        final_fit: With ``cv_folds > 1``: after the CV, train the family with the best mean CV score on all
-            labelled rows and save it, servable, to ``<output_dir>/champion``.
+        final_fit: With ``cv_folds > 1``: after the CV, train the family chosen most often on the folds' inner
+            validation rows (the choice the CV measured) on all labelled rows and save it, servable, to
+            ``<output_dir>/champion``.
         final_val_frac: Share of rows a final BERT or ensemble holds back for early stopping and weights (the
             linear family reuses the folds' choices and holds nothing back).
     """
@@ -435,10 +461,12 @@ class ClassifierConfig:
     max_eval_samples: int | None = MISSING
     early_stopping_patience: int = MISSING
     cv_folds: int = MISSING
+    cv_groups: RepostConfig = MISSING
     coverage_thresholds: list[float] = MISSING
     ece_bins: int = MISSING
     families: list[Family] = MISSING
     linear: LinearConfig = MISSING
+    baseline: LinearConfig = MISSING
     ensemble_weights: list[float] = MISSING
     final_fit: bool = MISSING
     final_val_frac: float = MISSING

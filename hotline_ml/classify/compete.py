@@ -1,5 +1,7 @@
 """Model families compete on the same rows: BERT, linear and their ensemble, trained, calibrated and evaluated on
-one train / validation / test split; the best on the validation primary macro-F1 wins.
+one train / validation / test split; the best on the validation primary macro-F1 wins. A plain linear
+``baseline`` (``classifier.baseline``) is trained and evaluated beside them on the same rows and never wins: it is
+the bar the registered family must clear.
 
 Metric names: ``test_<task>_<metric>/<family>`` and ``validation_<task>_macro_f1/<family>`` for every family,
 and plain ``test_<task>_<metric>`` for the winner (what the registry compares).
@@ -39,6 +41,8 @@ from hotline_ml.data.label_tree import label_descriptions
 
 log = logging.getLogger(__name__)
 LogFn = Callable[[Mapping[str, float], int], None]
+#: The plain linear model trained beside the families (``classifier.baseline``); reported, never registered.
+BASELINE = "baseline"
 
 
 @dataclass
@@ -88,26 +92,28 @@ def compete(cfg: TrainClassifierConfig, train: pd.DataFrame, val: pd.DataFrame, 
     val_y = {t: labels.encode(val, t) for t in labels.tasks}
     test_y = {t: labels.encode(test, t) for t in labels.tasks}
     models: dict[str, TextClassifier] = {}
-    if "linear" in names:
-        lin_train = subsample(train, c.linear.max_train_samples, task_values(train, c.primary_task), cfg.seed)
-        models["linear"] = LinearClassifier.fit(
-            c.linear, labels.tasks, settings, model_texts(lin_train, c.use_title),
+    for name, lin_cfg in (("linear", c.linear), (BASELINE, c.baseline)):
+        if name != BASELINE and name not in names:
+            continue
+        lin_train = subsample(train, lin_cfg.max_train_samples, task_values(train, c.primary_task), cfg.seed)
+        models[name] = LinearClassifier.fit(
+            lin_cfg, labels.tasks, settings, model_texts(lin_train, c.use_title),
             {t: labels.encode(lin_train, t) for t in labels.tasks}, val_texts, val_y, c.primary_task, cfg.seed,
-            label_descriptions(cfg.data))
+            label_descriptions(cfg.data) if name == "linear" else None)
     if "bert" in names:
         bert_train = subsample(train, c.max_train_samples, task_values(train, c.primary_task), cfg.seed)
         models["bert"] = _fine_tune_bert(cfg, labels, settings, bert_train, val, work_dir, log_fn)
     # each family's logits are computed once (members are calibrated before the ensemble mixes them)
     logits: dict[str, tuple[dict[str, np.ndarray], dict[str, np.ndarray]]] = {}
     evaluations: dict[str, Evaluation] = {}
-    for name in sorted(names, key=lambda n: n == "ensemble"):  # the ensemble after its members
+    for name in sorted([*names, BASELINE], key=lambda n: n == "ensemble"):  # the ensemble after its members
         if name == "ensemble":
             models[name] = EnsembleClassifier.fit(models["bert"], models["linear"], val_texts, val_y,
                                                   list(c.ensemble_weights))
         logits[name] = models[name].logits(val_texts), models[name].logits(test_texts)
         evaluations[name] = _evaluate(models[name], labels, *logits[name], val_y, test_y, cfg, False)
     scores = {n: _validation_score(logits[n][0][c.primary_task], val_y[c.primary_task], labels, c.primary_task)
-              for n in names}
+              for n in [*names, BASELINE]}
     winner = max(names, key=lambda n: (scores[n], -names.index(n)))
     log.info("validation %s macro-F1: %s -> %s", c.primary_task,
              ", ".join(f"{n} {s:.4f}" for n, s in scores.items()), winner)

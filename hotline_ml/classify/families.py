@@ -27,6 +27,10 @@ from hotline_ml.classify.inference import SETTINGS_FILE, AppealClassifier, Infer
 from hotline_ml.config import Precision
 
 FAMILY_FILE = "family.json"
+#: Where a model directory keeps the routing and masking it serves with (written by the classifier job), so
+#: ``Predictor.load(directory)`` needs no other argument, like a registered model.
+SERVING_DIR = "serving"
+SERVING_CONFIGS = ("routing", "desensitize")
 
 
 class TextClassifier(Protocol):

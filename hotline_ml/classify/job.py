@@ -18,11 +18,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import StratifiedKFold, train_test_split
+from sklearn.model_selection import StratifiedGroupKFold
 
-from hotline_ml.classify.compete import Competition, compete
+from hotline_ml.classify.compete import BASELINE, Competition, compete
 from hotline_ml.classify.corrections import CorrectedOrders, apply_corrections, correction_accuracy, read_corrections
 from hotline_ml.classify.evaluate import markdown_report
+from hotline_ml.classify.families import SERVING_DIR
 from hotline_ml.classify.features import model_texts, subsample, task_values
 from hotline_ml.classify.inference import InferenceSettings
 from hotline_ml.classify.linear import LinearClassifier
@@ -31,6 +32,7 @@ from hotline_ml.config_files import write_config_files
 from hotline_ml.data.desensitize import make_desensitizer
 from hotline_ml.data.label_tree import label_descriptions
 from hotline_ml.data.load import load_orders, load_splits
+from hotline_ml.data.splits import group_summary, grouped_folds, repost_groups
 from hotline_ml.markdown import markdown_table
 from hotline_ml.record import ModelToRegister, RunRecord
 from hotline_ml.registry import classifier_rule
@@ -188,12 +190,17 @@ def test_digest(test: pd.DataFrame) -> str:
 
 def _model_to_register(cfg: TrainClassifierConfig, checkpoint: Path, test: pd.DataFrame) -> ModelToRegister:
     example = test[["order_id", "text", "title"]].head(3).reset_index(drop=True).assign(human=False)
-    # routing and masking travel with the model, so every serving path answers as the job's config says
-    configs = write_config_files(checkpoint.parent / "predictor_config", routing=cfg.routing,
-                                 desensitize=cfg.desensitize)
+    configs = write_serving_configs(cfg, checkpoint)
     return ModelToRegister(cfg.registry.model_name, LOADER, {"checkpoint": str(checkpoint), **configs}, example,
                            classifier_rule(cfg.classifier.primary_task, cfg.registry.promote),
                            optional_inputs=("order_id", "title", "human"), pip_requirements=_requirements())
+
+
+def write_serving_configs(cfg: TrainClassifierConfig, checkpoint: Path) -> dict[str, str]:
+    """Routing and masking travel with the model, inside its directory (``serving/``), so every serving path
+    answers as the job's config says: a registered model logs them as artifacts, and ``Predictor.load`` reads
+    them from a model directory."""
+    return write_config_files(checkpoint / SERVING_DIR, routing=cfg.routing, desensitize=cfg.desensitize)
 
 
 def _requirements() -> list[str]:
@@ -203,61 +210,127 @@ def _requirements() -> list[str]:
 
 
 def _cross_validate(cfg: TrainClassifierConfig, frame: pd.DataFrame, out: Path, record: RunRecord) -> RunRecord:
-    """Stratified k-fold over all labelled rows (small data): every family per fold, the family chosen on the
-    fold's inner validation split; mean and spread of each family and of the chosen one."""
+    """Grouped, stratified k-fold over all labelled rows (small or undated data): reposts of one incident stay in
+    one fold (``classifier.cv_groups``); every family and the baseline per fold, every choice (``C``, tree
+    weight, ensemble weight, temperature, family) made on the fold's inner validation rows; per fold, mean and
+    spread, and each family against the baseline paired by fold."""
     c = cfg.classifier
     y = task_values(frame, c.primary_task)
     frame, y = frame[y.notna()].reset_index(drop=True), y[y.notna()].reset_index(drop=True)
-    folds = StratifiedKFold(n_splits=c.cv_folds, shuffle=True, random_state=cfg.seed)
+    g = c.cv_groups
+    groups = repost_groups(frame, g.jaccard, g.containment, g.same_caller)
+    record.dicts["reports/cv_groups.json"] = group_summary(groups)
+    record.tables["reports/cv_assignments.csv"] = pd.DataFrame({"order_id": frame["order_id"], "group": groups})
     per_fold, chosen, fold_models = [], [], []
-    for k, (train_idx, test_idx) in enumerate(folds.split(frame, y)):
-        # an inner validation split of the training folds drives early stopping, calibration and the choice
-        inner = StratifiedKFold(n_splits=max(2, c.cv_folds - 1), shuffle=True, random_state=cfg.seed + k)
-        fit_idx, val_idx = next(inner.split(train_idx, y.iloc[train_idx]))
+    key = f"test_{c.primary_task}_macro_f1"
+    for k, (fit_idx, val_idx, test_idx) in enumerate(grouped_folds(y, groups, c.cv_folds, cfg.seed)):
+        record.tables["reports/cv_assignments.csv"].loc[test_idx, "fold"] = k
 
         def fold_log(metrics, step, k=k):
             record.history.append((step + k * 100_000, dict(metrics)))
 
-        comp = compete(cfg, frame.iloc[train_idx[fit_idx]], frame.iloc[train_idx[val_idx]], frame.iloc[test_idx],
-                       out / f"fold{k}", with_figures=False, log_fn=fold_log)
-        per_fold.append(comp.metrics)
+        comp = compete(cfg, frame.iloc[fit_idx], frame.iloc[val_idx], frame.iloc[test_idx], out / f"fold{k}",
+                       with_figures=False, log_fn=fold_log)
+        per_fold.append(comp.metrics | {"rows_fit": len(fit_idx), "rows_validation": len(val_idx),
+                                        "rows_test": len(test_idx)})
         chosen.append(comp.winner)
         fold_models.append(comp)
         record.history.append((k, {f"cv_{m}": v for m, v in comp.metrics.items()}))
-        key = f"test_{c.primary_task}_macro_f1"
         log.info("fold %d/%d: %s; chosen %s", k + 1, c.cv_folds,
                  ", ".join(f"{n} {comp.metrics[f'{key}/{n}']:.4f}" for n in comp.models), comp.winner)
-    table = pd.DataFrame(per_fold)
-    metrics = {**{m: float(v) for m, v in table.mean().items()},
-               **{f"{m}_std": float(v) for m, v in table.std(ddof=1).items()}}
-    record.metrics |= metrics
-    record.tables["reports/cv_folds.csv"] = table.assign(fold=range(len(table)), chosen=chosen)
-    key = f"test_{c.primary_task}_macro_f1"
-    families = [n for n in ("bert", "linear", "ensemble") if f"{key}/{n}" in metrics]
-    rows = [f"| {n} | {metrics[f'{key}/{n}']:.4f} | {metrics[f'{key}/{n}_std']:.4f} |" for n in families]
-    report = (f"# {cfg.model.name} / linear / ensemble on {cfg.data.name}: {c.cv_folds}-fold CV\n\n"
-              f"| family | {c.primary_task} macro-F1 mean | std |\n|---|---|---|\n" + "\n".join(rows) + "\n"
-              f"| chosen per fold on validation ({dict(Counter(chosen))}) | {metrics[key]:.4f} | "
-              f"{metrics[key + '_std']:.4f} |\n")
-    best = max(families, key=lambda n: (metrics[f"{key}/{n}"], -families.index(n)))
-    report += f"\nBest family by mean CV {c.primary_task} macro-F1: **{best}**.\n"
+    table = pd.DataFrame(per_fold).assign(fold=range(len(per_fold)), chosen=chosen)
+    numeric = table.drop(columns=["fold", "chosen"])
+    record.metrics |= {**{m: float(v) for m, v in numeric.mean().items()},
+                       **{f"{m}_std": float(v) for m, v in numeric.std(ddof=1).items()}}
+    record.tables["reports/cv_folds.csv"] = table
+    coverage = pd.concat([f.evaluation.tables[f"coverage_{c.primary_task}.csv"] for f in fold_models])
+    coverage = coverage.groupby("threshold", as_index=False).mean()
+    record.tables[f"reports/cv_coverage_{c.primary_task}.csv"] = coverage
+    report = cv_report(cfg, table, coverage, record.dicts["reports/cv_groups.json"])
+    record.metrics |= paired_metrics(table, key)
+    final = Counter(chosen).most_common(1)[0][0]
+    report += (f"\nFamily chosen on the folds' inner validation rows most often: **{final}** "
+               f"({dict(Counter(chosen))}); the CV figure of that procedure is the `chosen` row.\n")
     if c.final_fit:
-        checkpoint = _final_fit(cfg, frame, best, fold_models, out / "champion")
-        report += f"\nFinal {best} model trained on all {len(frame)} labelled rows: `{checkpoint}`.\n"
+        checkpoint = _final_fit(cfg, frame, groups, final, fold_models, out / "champion")
+        report += (f"\nFinal {final} model trained on all {len(frame)} labelled rows, servable with "
+                   f"`Predictor.load(\"{checkpoint}\")`.\n")
         record.add_artifact(checkpoint, "final_model")
-    record.tags["family"] = best
+    record.tags["family"] = final
     record.texts["reports/report.md"] = report
     record.summary = report
     return record
 
 
-def _final_fit(cfg: TrainClassifierConfig, frame: pd.DataFrame, family: str, folds: list[Competition],
-               directory: Path) -> Path:
-    """The CV's best family trained on every labelled row, servable from ``directory``.
+def paired_metrics(table: pd.DataFrame, key: str) -> dict[str, float]:
+    """Each family (and the chosen one) minus the baseline, fold by fold: mean, spread, folds won."""
+    out = {}
+    base = table[f"{key}/{BASELINE}"]
+    for name in [*_families_in(table, key), "chosen"]:
+        if name == BASELINE:
+            continue
+        diff = (table[key] if name == "chosen" else table[f"{key}/{name}"]) - base
+        out |= {f"cv_paired_{key}/{name}_minus_baseline": float(diff.mean()),
+                f"cv_paired_{key}/{name}_minus_baseline_std": float(diff.std(ddof=1)),
+                f"cv_paired_{key}/{name}_folds_won": float((diff > 0).sum())}
+    return out
+
+
+def _families_in(table: pd.DataFrame, key: str) -> list[str]:
+    return [n for n in ("bert", "linear", "ensemble", BASELINE) if f"{key}/{n}" in table]
+
+
+def cv_report(cfg: TrainClassifierConfig, table: pd.DataFrame, coverage: pd.DataFrame,
+              groups: dict[str, int]) -> str:
+    """The CV report: how folds were grouped, each family per fold, mean +/- spread, paired against the baseline,
+    calibration and the hand-off coverage of the chosen family."""
+    c = cfg.classifier
+    task = c.primary_task
+    key = f"test_{task}_macro_f1"
+    names = _families_in(table, key)
+    lines = [f"# {cfg.model.name} / linear / ensemble on {cfg.data.name}: grouped {c.cv_folds}-fold CV", "",
+             f"{groups['orders']} labelled orders in {groups['groups']} groups: {groups['groups_of_2_or_more']} "
+             f"groups of reposts or near-duplicates hold {groups['orders_in_such_groups']} orders (largest "
+             f"{groups['largest_group']}); a group never crosses a fold or its inner validation split "
+             f"(char 3-gram Jaccard >= {c.cv_groups.jaccard} or containment >= {c.cv_groups.containment}, equal "
+             f"texts or titles{', the same caller' if c.cv_groups.same_caller else ''}). Every choice is made on "
+             "the fold's inner validation rows; the test fold only scores.", "",
+             f"## {task} macro-F1 per fold", "",
+             "| fold | test rows | " + " | ".join(names) + " | chosen (family) |",
+             "|---|---|" + "---|" * len(names) + "---|"]
+    for _, r in table.iterrows():
+        lines.append(f"| {r['fold']} | {int(r['rows_test'])} | "
+                     + " | ".join(f"{r[f'{key}/{n}']:.4f}" for n in names) + f" | {r[key]:.4f} ({r['chosen']}) |")
+    mean, std = table.drop(columns=["fold", "chosen"]).mean(), table.drop(columns=["fold", "chosen"]).std(ddof=1)
+    lines.append("| mean +/- std | | " + " | ".join(f"{mean[f'{key}/{n}']:.4f} +/- {std[f'{key}/{n}']:.4f}"
+                                                  for n in names) + f" | {mean[key]:.4f} +/- {std[key]:.4f} |")
+    paired = paired_metrics(table, key)
+    lines += ["", "## Paired by fold against the baseline (plain char TF-IDF + LinearSVC, same rows)", "",
+              "| family | mean difference | spread of the difference | folds won |", "|---|---|---|---|"]
+    for name in [n for n in names if n != BASELINE] + ["chosen"]:
+        p = f"cv_paired_{key}/{name}_minus_baseline"
+        lines.append(f"| {name} | {paired[p]:+.4f} | {paired[p + '_std']:.4f} | "
+                     f"{int(paired[name.join(['cv_paired_' + key + '/', '_folds_won'])])} of {len(table)} |")
+    lines += ["", "## Calibration (temperature fitted on each fold's validation rows; test-fold ECE)", "",
+              "| family | accuracy | ECE before | ECE after |", "|---|---|---|---|"]
+    for name in names:
+        lines.append(f"| {name} | {mean[f'test_{task}_accuracy/{name}']:.4f} | "
+                     f"{mean[f'test_{task}_ece_before/{name}']:.4f} | {mean[f'test_{task}_ece_after/{name}']:.4f} |")
+    reach = coverage[coverage["automated_accuracy"] >= 0.95]
+    share = f"{reach['automated_share'].max():.1%}" if len(reach) else "none of the thresholds"
+    lines += ["", f"## Human hand-off, chosen family, mean over folds: {share} of appeals are handled at type "
+              "accuracy >= 0.95", "", markdown_table(coverage)]
+    return "\n".join(lines) + "\n"
+
+
+def _final_fit(cfg: TrainClassifierConfig, frame: pd.DataFrame, groups: np.ndarray, family: str,
+               folds: list[Competition], directory: Path) -> Path:
+    """The CV's chosen family trained on every labelled row, servable from ``directory`` (its routing and masking
+    inside it: ``Predictor.load(directory)``).
 
     The linear family reuses what the folds chose: the most frequent ``C`` and the median temperature per
     task (fitted on each fold's validation rows), so no row is held back. A BERT or the ensemble needs
-    validation rows for early stopping and its weights: a stratified ``classifier.final_val_frac`` slice.
+    validation rows for early stopping and its weights: a grouped, stratified ``classifier.final_val_frac`` slice.
     """
     c = cfg.classifier
     if family == "linear":
@@ -273,11 +346,16 @@ def _final_fit(cfg: TrainClassifierConfig, frame: pd.DataFrame, family: str, fol
                                      texts, ids, texts, ids, c.primary_task, cfg.seed, label_descriptions(cfg.data))
         model.set_temperatures({t: float(np.median([f.evaluations["linear"].temperatures[t] for f in folds]))
                                 for t in labels.tasks})
-        return model.save(directory)
-    y = task_values(frame, c.primary_task)
-    fit, val = train_test_split(frame, test_size=c.final_val_frac, stratify=y, random_state=cfg.seed)
-    final = copy.deepcopy(cfg)
-    final.classifier.families = [Family(f) for f in (["bert", "linear", "ensemble"] if family == "ensemble"
-                                                     else [family])]
-    comp = compete(final, fit, val, val, directory.parent / "final", with_figures=False)
-    return comp.models[family].save(directory)
+        model.save(directory)
+    else:
+        y = task_values(frame, c.primary_task)
+        fit_idx, val_idx = next(StratifiedGroupKFold(n_splits=max(2, round(1 / c.final_val_frac)), shuffle=True,
+                                                     random_state=cfg.seed).split(frame, y, groups))
+        fit, val = frame.iloc[fit_idx], frame.iloc[val_idx]
+        final = copy.deepcopy(cfg)
+        final.classifier.families = [Family(f) for f in (["bert", "linear", "ensemble"] if family == "ensemble"
+                                                         else [family])]
+        comp = compete(final, fit, val, val, directory.parent / "final", with_figures=False)
+        comp.models[family].save(directory)
+    write_serving_configs(cfg, directory)
+    return directory

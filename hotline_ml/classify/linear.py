@@ -4,6 +4,8 @@ Strong on short appeals and cheap, so it competes with the BERT on the same rows
 predictor. Features, stacked side by side:
 
 - char n-grams of the title alone (``title_block``) and of ``title。text``;
+- jieba words of ``title。text`` (``word_block``): on tipdm2020c_more's grouped 5-fold CV +0.005 macro-F1 over
+  char n-grams alone, 4 folds of 5;
 - label-tree similarities (``label_tree_weights``): for each first-level class, the max and mean cosine
   similarity of the appeal to the names of that class's tree nodes (``data.label_tree`` or the taxonomy's
   second levels) in a char 2-3-gram space fitted on those names and the training texts (no labels), each
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import asdict, replace
 from itertools import product
 from pathlib import Path
@@ -45,12 +48,24 @@ SETTINGS = "linear.json"
 VOCAB = "vocabulary.json"
 WEIGHTS = "weights.npz"
 TREE_NGRAMS = (2, 3)
+_WORD = re.compile(r"[^\W_]")
 
 
 def _vectorizer(ngrams: tuple[int, int], min_df: int = 1, max_features: int | None = None,
-                sublinear: bool = True, vocabulary: dict[str, int] | None = None) -> TfidfVectorizer:
+                sublinear: bool = True, vocabulary: dict[str, int] | None = None,
+                analyzer: str = "char") -> TfidfVectorizer:
+    if analyzer == "word":  # jieba words (n-gram range unused)
+        return TfidfVectorizer(analyzer=jieba_words, min_df=min_df, max_features=max_features,
+                               sublinear_tf=sublinear, dtype=np.float32, vocabulary=vocabulary)
     return TfidfVectorizer(analyzer="char", ngram_range=ngrams, min_df=min_df, max_features=max_features,
                            sublinear_tf=sublinear, dtype=np.float32, vocabulary=vocabulary)
+
+
+def jieba_words(text: str) -> list[str]:
+    """jieba's words of ``text``, punctuation and spaces left out."""
+    import jieba
+
+    return [w for w in jieba.lcut(text) if _WORD.search(w)]
 
 
 class Features:
@@ -79,6 +94,8 @@ class Features:
         if use_title and cfg.title_block:
             titles = [split_title(t)[0] for t in texts]
             blocks["title"] = _vectorizer((cfg.ngram_min, cfg.ngram_max), cfg.min_df, cfg.max_features).fit(titles)
+        if cfg.word_block:
+            blocks["words"] = _vectorizer((1, 1), cfg.min_df, cfg.max_features, analyzer="word").fit(texts)
         if not (cfg.label_tree_weights and descriptions):
             return cls(blocks, use_title)
         classes = list(descriptions)
@@ -101,6 +118,8 @@ class Features:
         parts = [self.blocks["text"].transform(texts)]
         if "title" in self.blocks:
             parts.append(self.blocks["title"].transform([split_title(t)[0] for t in texts]))
+        if "words" in self.blocks:
+            parts.append(self.blocks["words"].transform(texts))
         if "tree" in self.blocks:
             w = self.tree_weight if tree_weight is None else tree_weight
             parts.append(sp.csr_matrix(w * self.similarities(texts)))
@@ -231,7 +250,8 @@ class LinearClassifier:
         directory.mkdir(parents=True, exist_ok=True)
         f = self.features
         meta = {"settings": asdict(self.settings), "labels": self._labels, "temperatures": self.temperatures,
-                "blocks": {n: {"ngram_range": list(v.ngram_range), "sublinear_tf": v.sublinear_tf}
+                "blocks": {n: {"ngram_range": list(v.ngram_range), "sublinear_tf": v.sublinear_tf,
+                               "analyzer": "word" if callable(v.analyzer) else v.analyzer}
                            for n, v in f.blocks.items()},
                 "tree": {"names": f.tree_names, "classes": f.tree_classes, "weight": f.tree_weight},
                 "tasks": list(self.heads), "info": self.info}
@@ -263,7 +283,7 @@ class LinearClassifier:
         blocks = {}
         for name, spec in meta["blocks"].items():
             blocks[name] = _vectorizer(tuple(spec["ngram_range"]), sublinear=spec["sublinear_tf"],
-                                       vocabulary=vocab[name])
+                                       vocabulary=vocab[name], analyzer=spec.get("analyzer", "char"))
             blocks[name].idf_ = arrays[f"idf.{name}"]
         tree = meta["tree"]
         settings = InferenceSettings(**meta["settings"])

@@ -11,6 +11,7 @@ masked as a whole (all its characters), so the model cannot recover 物 from 业
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import random
@@ -38,6 +39,9 @@ from hotline_ml.record import RunRecord
 
 log = logging.getLogger(__name__)
 NO_WORD = -1
+#: Written beside the checkpoint: the settings key and metrics of the run that wrote it (a rerun with the same
+#: settings and texts keeps the checkpoint).
+STAMP = "pretrain_settings.json"
 
 
 def word_ids(texts: list[str], offsets: list[list[tuple[int, int]]]) -> list[list[int]]:
@@ -107,12 +111,30 @@ class WholeWordMaskCollator:
 
 def run_pretrain_job(cfg: PretrainMlmConfig) -> RunRecord:
     """The pre-training job: masked texts through the data door (the training split of ``cfg.data``, the
-    ``extra_texts`` files, minus the ``holdout`` texts) -> :func:`pretrain_mlm` -> the run record."""
+    ``extra_texts`` files, minus the ``holdout`` texts) -> :func:`pretrain_mlm` -> the run record. A checkpoint
+    already pre-trained with the same settings and texts (:data:`STAMP`) is kept, not trained again."""
     texts = load_texts(cfg.data, cfg.split, make_desensitizer(cfg.desensitize), cfg.extra_texts, cfg.holdout)
-    metrics = pretrain_mlm(cfg, texts)
+    key = settings_key(cfg, texts)
+    stamp = Path(cfg.output_dir) / STAMP
+    if stamp.is_file() and json.loads(stamp.read_text(encoding="utf-8")).get("key") == key:
+        metrics = json.loads(stamp.read_text(encoding="utf-8"))["metrics"] | {"cached": 1.0}
+        log.info("%s holds a checkpoint pre-trained with these settings and texts: kept (delete %s to train "
+                 "again)", cfg.output_dir, stamp)
+    else:
+        metrics = pretrain_mlm(cfg, texts)
+        stamp.write_text(json.dumps({"key": key, "metrics": metrics}, indent=1), encoding="utf-8")
     checkpoint = str(Path(cfg.output_dir).resolve())
     summary = f"checkpoint written to {cfg.output_dir}: " + json.dumps(metrics, indent=1)
     return RunRecord(metrics=metrics, tags={"checkpoint": checkpoint}, summary=summary)
+
+
+def settings_key(cfg: PretrainMlmConfig, texts: list[str]) -> str:
+    """Identity of a pre-training: every setting but tracking, and the texts (a digest)."""
+    settings = {k: v for k, v in asdict(cfg).items() if k != "tracking"}
+    h = hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode())
+    for t in texts:
+        h.update(t.encode() + b"\0")
+    return h.hexdigest()[:20]
 
 
 def pretrain_mlm(cfg: PretrainMlmConfig, texts: list[str]) -> dict[str, float]:

@@ -151,6 +151,11 @@ def validate(raw: RawTable, cfg: DataConfig, now: datetime | None = None,
     _check_lifecycle(cols, present, problems)
     orders = pd.DataFrame(cols)
     orders["row"] = frame[ROW].to_numpy()
+    if cfg.ids_from_rows:
+        if "order_id" in present:
+            raise DataFileError(f"{raw.path}: conf/data/{cfg.name}.yaml sets ids_from_rows but also maps order_id "
+                                f"to column {present['order_id']!r}; keep one of them")
+        orders["order_id"] = [f"{cfg.name}-{r}" for r in orders["row"]]
     if duplicates:
         _check_duplicates(orders, present, problems, seen)
     return _assemble(raw, orders, present, problems)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from omegaconf import MISSING
 
-from hotline_ml.classify.families import TextClassifier, is_model_dir, load_model
+from hotline_ml.classify.families import SERVING_CONFIGS, SERVING_DIR, TextClassifier, is_model_dir, load_model
 from hotline_ml.config import DesensitizeConfig, RoutingConfig
 from hotline_ml.config_files import read_config_file
 from hotline_ml.data.desensitize import DEV_SALT
@@ -51,8 +51,10 @@ def fetched(source: str, tracking_uri: str | None = None) -> Iterator[tuple[dict
     Raises:
         ValueError: The source cannot be resolved (the message names it and says what was expected).
     """
-    if is_model_dir(source):  # a local checkpoint never needs MLflow
-        yield {"checkpoint": Path(source)}, ModelInfo(source)
+    if is_model_dir(source):  # a local checkpoint never needs MLflow; its serving defaults travel inside it
+        configs = {name: Path(source) / SERVING_DIR / f"{name}.yaml" for name in SERVING_CONFIGS}
+        yield ({"checkpoint": Path(source), **{k: p for k, p in configs.items() if p.is_file()}},
+               ModelInfo(source))
         return
     if not source.startswith(("models:/", "runs:/")) and not Path(source).is_dir():
         raise ValueError(f"{source!r} is neither a models:/ or runs:/ URI nor a model directory")

@@ -24,19 +24,22 @@ URGENCY = np.array([2, 1, 2, 0, 2, 1, 2, 2])
 TREE = {"城乡建设": ["路灯 照明", "道路 井盖"], "劳动和社会保障": ["工资 欠薪", "社保 补偿"]}
 
 
-def _linear(loss: str = "hinge", tree: bool = False) -> LinearClassifier:
+def _linear(loss: str = "hinge", tree: bool = False, words: bool = False) -> LinearClassifier:
     cfg = compose_config("train_classifier").classifier.linear
-    cfg.min_df, cfg.loss = 1, loss
+    cfg.min_df, cfg.loss, cfg.word_block = 1, loss, words
     ids = {"type_l1": TYPE, "urgency": URGENCY}
     texts = [f"标题{i}。{t}" for i, t in enumerate(TEXTS)]
     return LinearClassifier.fit(cfg, LABELS, InferenceSettings(max_length=64, use_title=True), texts, ids, texts,
                                 ids, "type_l1", 0, TREE if tree else None)
 
 
-@pytest.mark.parametrize(("loss", "tree"), [("hinge", False), ("logistic", False), ("hinge", True)])
-def test_linear_learns_a_separable_set_and_reloads_identically(tmp_path: Path, loss: str, tree: bool) -> None:
-    model = _linear(loss, tree)
-    assert set(model.features.blocks) == ({"text", "title", "tree"} if tree else {"text", "title"})
+@pytest.mark.parametrize(("loss", "tree", "words"),
+                         [("hinge", False, False), ("logistic", False, False), ("hinge", True, True)])
+def test_linear_learns_a_separable_set_and_reloads_identically(tmp_path: Path, loss: str, tree: bool,
+                                                               words: bool) -> None:
+    model = _linear(loss, tree, words)
+    assert set(model.features.blocks) == {"text", "title"} | ({"tree"} if tree else set()) | (
+        {"words"} if words else set())
     model.set_temperatures({"type_l1": 0.5, "urgency": 2.0})
     probs = model.predict_proba([f"标题{i}。{t}" for i, t in enumerate(TEXTS)])
     assert (probs["type_l1"].argmax(1) == TYPE).all()
