@@ -210,6 +210,10 @@ class SyntheticConfig:
         typo_rate: Share of orders with a homophone typo.
         two_topic_rate: Share of orders that also mention a second, unrelated topic.
         label_noise: Share of orders whose appeal-type label is replaced by a random other type.
+        neighbours: First level -> first levels whose letters overlap with it (城乡建设 -> 住房保障, ...).
+        neighbour_share: Share of two-topic orders whose second topic comes from a neighbouring first level.
+        hesitation_rate: Share of two-topic orders filed under their second topic, as a person hesitating
+            between the two would (real labels carry such cases; a model cannot tell them from the text).
     """
 
     seed: int = MISSING
@@ -227,6 +231,9 @@ class SyntheticConfig:
     typo_rate: float = MISSING
     two_topic_rate: float = MISSING
     label_noise: float = MISSING
+    neighbours: dict[str, list[str]] = MISSING
+    neighbour_share: float = MISSING
+    hesitation_rate: float = MISSING
     surges: SurgeConfig = MISSING
 
 
@@ -443,6 +450,9 @@ class ClassifierConfig:
         families: Families trained and evaluated on the same splits; the best on the validation primary
             macro-F1 is registered. ``ensemble`` needs ``bert`` and ``linear``.
         linear: The linear family's settings.
+        refit_linear: After ``C``, tree weight and temperature are chosen on validation (and the ensemble's
+            weights and the family), the linear family and the baseline learn again from training + validation
+            rows with those choices: small real data leaves no labelled row unused. The test rows stay unseen.
         baseline: A plain linear model (no extras) trained and evaluated beside the families on the same rows
             and never registered: the registered family must beat it; the report compares them fold by fold.
         ensemble_weights: Grid of BERT weights tried for the ensemble (validation log-loss picks one per task).
@@ -466,6 +476,7 @@ class ClassifierConfig:
     ece_bins: int = MISSING
     families: list[Family] = MISSING
     linear: LinearConfig = MISSING
+    refit_linear: bool = MISSING
     baseline: LinearConfig = MISSING
     ensemble_weights: list[float] = MISSING
     final_fit: bool = MISSING

@@ -106,12 +106,21 @@ def compete(cfg: TrainClassifierConfig, train: pd.DataFrame, val: pd.DataFrame, 
     # each family's logits are computed once (members are calibrated before the ensemble mixes them)
     logits: dict[str, tuple[dict[str, np.ndarray], dict[str, np.ndarray]]] = {}
     evaluations: dict[str, Evaluation] = {}
+    chosen_on_fit_rows: dict[str, TextClassifier] = {}  # the linear models as they were when the choices were made
     for name in sorted([*names, BASELINE], key=lambda n: n == "ensemble"):  # the ensemble after its members
         if name == "ensemble":
-            models[name] = EnsembleClassifier.fit(models["bert"], models["linear"], val_texts, val_y,
-                                                  list(c.ensemble_weights))
-        logits[name] = models[name].logits(val_texts), models[name].logits(test_texts)
+            models[name] = EnsembleClassifier.fit(models["bert"], chosen_on_fit_rows.get("linear", models["linear"]),
+                                                  val_texts, val_y, list(c.ensemble_weights))
+        val_logits = models[name].logits(val_texts)
+        if c.refit_linear and name in ("linear", BASELINE):
+            chosen_on_fit_rows[name] = models[name]
+            models[name] = _refit(cfg, models[name], name, labels, train, val)
+        if name == "ensemble" and "linear" in chosen_on_fit_rows:
+            models[name].linear = models["linear"]
+        logits[name] = val_logits, models[name].logits(test_texts)
         evaluations[name] = _evaluate(models[name], labels, *logits[name], val_y, test_y, cfg, False)
+        if name in chosen_on_fit_rows:
+            chosen_on_fit_rows[name].set_temperatures(evaluations[name].temperatures)
     scores = {n: _validation_score(logits[n][0][c.primary_task], val_y[c.primary_task], labels, c.primary_task)
               for n in [*names, BASELINE]}
     winner = max(names, key=lambda n: (scores[n], -names.index(n)))
@@ -122,6 +131,16 @@ def compete(cfg: TrainClassifierConfig, train: pd.DataFrame, val: pd.DataFrame, 
     comp = Competition(models, evaluations, scores, winner, labels)
     comp.metrics = _metrics(comp, c.primary_task)
     return comp
+
+
+def _refit(cfg: TrainClassifierConfig, model: LinearClassifier, name: str, labels: LabelSpace, train: pd.DataFrame,
+           val: pd.DataFrame) -> LinearClassifier:
+    """``classifier.refit_linear``: a linear model chosen on validation learns again from training + validation."""
+    c = cfg.classifier
+    lin_cfg = c.linear if name == "linear" else c.baseline
+    rows = pd.concat([subsample(train, lin_cfg.max_train_samples, task_values(train, c.primary_task), cfg.seed), val])
+    return model.refit(lin_cfg, model_texts(rows, c.use_title), {t: labels.encode(rows, t) for t in labels.tasks},
+                       c.primary_task, cfg.seed, label_descriptions(cfg.data) if name == "linear" else None)
 
 
 def _fine_tune_bert(cfg: TrainClassifierConfig, labels: LabelSpace, settings: InferenceSettings,

@@ -208,6 +208,18 @@ class LinearClassifier:
                 "validation_macro_f1": {f"C={c},w={w}": s for (c, w), s in scores.items()}}
         return cls(features, heads, labels, settings, info=info)
 
+    def refit(self, cfg: LinearConfig, texts: list[str], ids: dict[str, np.ndarray], primary_task: str, seed: int,
+              descriptions: dict[str, list[str]] | None = None) -> LinearClassifier:
+        """The same choices (``C``, tree weight) and temperatures, learned again from ``texts`` (the training and
+        validation rows the choices were made with), so no labelled row of a fold is left unused."""
+        tree = [self.info["tree_weight"]] if "tree" in self.features.blocks else []
+        chosen = replace(cfg, C_grid=[self.info["C"]], label_tree_weights=tree, max_train_samples=None)
+        model = LinearClassifier.fit(chosen, self._labels, self.settings, texts, ids, texts, ids, primary_task, seed,
+                                     descriptions)
+        model.set_temperatures(self.temperatures)
+        model.info = self.info | {"refit_rows": len(texts)}
+        return model
+
     def logits(self, texts: list[str]) -> dict[str, np.ndarray]:
         """Uncalibrated scores per task, ``(len(texts), n_labels)`` (``(0, n_labels)`` for no texts: a batch
         chunk can hold no order of the day scored)."""

@@ -72,6 +72,7 @@ def test_choices_inside_a_fold_never_see_its_test_labels(small_corpus, tmp_path:
     scrambled = test.assign(appeal_type=np.random.default_rng(0).permutation(test["appeal_type"].to_numpy()))
     runs = [compete(cfg, train, val, t, tmp_path / str(i), with_figures=False) for i, t in enumerate((test, scrambled))]
     (a, b) = runs
+    assert cfg.classifier.refit_linear and a.models["linear"].info["refit_rows"] == len(train) + len(val)
     assert a.winner == b.winner and a.validation_scores == b.validation_scores
     for name in ("linear", BASELINE):
         assert a.models[name].info["C"] == b.models[name].info["C"]

@@ -43,6 +43,7 @@ class SyntheticCorpus:
             issue): ``place_kind`` (``estate`` or ``road``) and ``place``, named in every member's text, and
             ``problem``, the body template that most members' texts are written around.
         truth: Per order: ``order_id``, ``true_appeal_type`` (before label noise), ``label_noise`` (bool),
+            ``hesitant_label`` (bool: a two-problem letter filed under its second problem),
             ``event_id`` (surge event the order belongs to, or empty), ``pii_kinds`` (comma-separated kinds
             written into the text).
     """
@@ -94,6 +95,9 @@ def generate_corpus(cfg: SyntheticConfig, taxonomy: dict[str, list[str]], progre
     with_pii = rng.random(n) < cfg.pii_rate
     with_typo = rng.random(n) < cfg.typo_rate
     second = np.where(rng.random(n) < cfg.two_topic_rate, rng.integers(0, len(types), size=n), -1)
+    # a stream of its own, so every draw above keeps its value: neighbouring second topics and hesitant labels
+    side = np.random.default_rng([cfg.seed, 1])
+    second = _neighbouring_topics(cfg, types, t_idx, second, side)
 
     titles, texts, pii_kinds = [], [], []
     for i in tqdm(range(n), desc="synthetic orders", unit="order", disable=not progress, mininterval=1.0):
@@ -111,6 +115,9 @@ def generate_corpus(cfg: SyntheticConfig, taxonomy: dict[str, list[str]], progre
         pii_kinds.append(",".join(composed.pii_kinds))
 
     labels, noisy = _label_noise(cfg.label_noise, types, t_idx, rng)
+    # a letter about two problems: a person could file it under either, and some file it under the second
+    hesitant = (second >= 0) & (second != t_idx) & ~noisy & (side.random(n) < cfg.hesitation_rate)
+    labels[hesitant] = np.array(types, dtype=object)[second[hesitant]]
     order_ids = _order_ids(created)
     responded, resolved, satisfaction = _lifecycle(created, urgency, vol.days[-1], rng)
     channels = list(cfg.channels)
@@ -131,7 +138,8 @@ def generate_corpus(cfg: SyntheticConfig, taxonomy: dict[str, list[str]], progre
     })
     orders = orders[[f for f in FIELDS if f in orders]]
     truth = pd.DataFrame({"order_id": order_ids, "true_appeal_type": np.array(types)[t_idx],
-                          "label_noise": noisy, "event_id": event_of, "pii_kinds": pii_kinds})
+                          "label_noise": noisy, "hesitant_label": hesitant, "event_id": event_of,
+                          "pii_kinds": pii_kinds})
     log.info("synthetic corpus: %d orders over %d days, %d types x %d districts, %d surge events",
              n, len(vol.days), len(types), len(vol.districts), len(events))
     return SyntheticCorpus(orders, events, truth)
@@ -176,6 +184,23 @@ def _callers(n: int, rng: np.random.Generator) -> list[str]:
     frequent = rng.random(n) < 0.08
     pick = rng.integers(0, len(pool), size=n)
     return [pool[pick[i]] if frequent[i] else random_mobile(py) for i in range(n)]
+
+
+def _neighbouring_topics(cfg: SyntheticConfig, types: list[str], t_idx: np.ndarray, second: np.ndarray,
+                         rng: np.random.Generator) -> np.ndarray:
+    """Second topics: for a share ``cfg.neighbour_share`` of two-topic orders, a type of a neighbouring first
+    level (``cfg.neighbours``: 城乡建设 <-> 住房保障, ...), where real letters overlap; the others keep theirs."""
+    firsts = np.array([t.split("/")[0] for t in types])
+    unknown = sorted({f for f, ns in cfg.neighbours.items() for f in [f, *ns]} - set(firsts))
+    if unknown:
+        raise ValueError(f"data.synthetic.neighbours names first levels outside the taxonomy: {unknown}")
+    pools = {f: np.flatnonzero(np.isin(firsts, cfg.neighbours.get(f, []))) for f in set(firsts)}
+    out = second.copy()
+    for i in np.flatnonzero((second >= 0) & (rng.random(len(second)) < cfg.neighbour_share)):
+        pool = pools[firsts[t_idx[i]]]
+        if len(pool):
+            out[i] = int(rng.choice(pool))
+    return out
 
 
 def _label_noise(rate: float, types: list[str], t_idx: np.ndarray,
