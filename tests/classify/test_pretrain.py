@@ -76,3 +76,21 @@ def test_pretraining_texts_use_training_split_and_leave_out_holdout(tmp_path: Pa
     held = set(near_duplicate_key(holdout["text"]))
     assert not held & set(near_duplicate_key(pd.Series(texts)))
     assert 0.6 * len(orders) < len(texts) < 0.85 * len(orders)  # about the training split (80 %) minus hold-out
+
+
+def test_pretraining_is_cached_by_its_settings_and_texts(tmp_path: Path) -> None:
+    from hotline_ml.classify.pretrain import run_pretrain_job
+
+    overrides = [*SMALL_SYNTHETIC, f"data.path={tmp_path}/orders.csv", f"output_dir={tmp_path}/mini",
+                 "trainer.max_steps=1", "trainer.per_device_train_batch_size=8", "+trainer.use_cpu=true",
+                 "+trainer.disable_tqdm=true", "architecture.num_hidden_layers=1", "architecture.hidden_size=32",
+                 "architecture.num_attention_heads=2", "architecture.intermediate_size=37",
+                 "tokenizer.common_chars=300", "max_texts=100"]
+    first = run_pretrain_job(compose_config("pretrain_mlm", overrides))
+    weights = tmp_path / "mini" / "model.safetensors"
+    written = weights.stat().st_mtime_ns
+    again = run_pretrain_job(compose_config("pretrain_mlm", overrides))
+    assert "cached" not in first.metrics and again.metrics["cached"] == 1.0
+    assert weights.stat().st_mtime_ns == written and again.metrics["eval_loss"] == first.metrics["eval_loss"]
+    changed = run_pretrain_job(compose_config("pretrain_mlm", [*overrides, "trainer.max_steps=2"]))
+    assert "cached" not in changed.metrics and weights.stat().st_mtime_ns != written
