@@ -309,8 +309,8 @@ def cv_report(cfg: TrainClassifierConfig, table: pd.DataFrame, coverage: pd.Data
               "| family | mean difference | spread of the difference | folds won |", "|---|---|---|---|"]
     for name in [n for n in names if n != BASELINE] + ["chosen"]:
         p = f"cv_paired_{key}/{name}_minus_baseline"
-        lines.append(f"| {name} | {paired[p]:+.4f} | {paired[p + '_std']:.4f} | "
-                     f"{int(paired[name.join(['cv_paired_' + key + '/', '_folds_won'])])} of {len(table)} |")
+        won = int(paired[f"cv_paired_{key}/{name}_folds_won"])
+        lines.append(f"| {name} | {paired[p]:+.4f} | {paired[p + '_std']:.4f} | {won} of {len(table)} |")
     lines += ["", "## Calibration (temperature fitted on each fold's validation rows; test-fold ECE)", "",
               "| family | accuracy | ECE before | ECE after |", "|---|---|---|---|"]
     for name in names:
