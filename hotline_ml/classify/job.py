@@ -25,7 +25,6 @@ from hotline_ml.classify.corrections import CorrectedOrders, apply_corrections, 
 from hotline_ml.classify.evaluate import markdown_report
 from hotline_ml.classify.families import SERVING_DIR
 from hotline_ml.classify.features import model_texts, subsample, task_values
-from hotline_ml.classify.inference import InferenceSettings
 from hotline_ml.classify.linear import LinearClassifier
 from hotline_ml.config import Family, TrainClassifierConfig
 from hotline_ml.config_files import write_config_files
@@ -246,8 +245,9 @@ def _cross_validate(cfg: TrainClassifierConfig, frame: pd.DataFrame, out: Path, 
     coverage = pd.concat([f.evaluation.tables[f"coverage_{c.primary_task}.csv"] for f in fold_models])
     coverage = coverage.groupby("threshold", as_index=False).mean()
     record.tables[f"reports/cv_coverage_{c.primary_task}.csv"] = coverage
-    report = cv_report(cfg, table, coverage, record.dicts["reports/cv_groups.json"])
-    record.metrics |= paired_metrics(table, key)
+    paired = paired_metrics(table, key)
+    record.metrics |= paired
+    report = cv_report(cfg, table, paired, coverage, record.dicts["reports/cv_groups.json"])
     final = Counter(chosen).most_common(1)[0][0]
     report += (f"\nFamily chosen on the folds' inner validation rows most often: **{final}** "
                f"({dict(Counter(chosen))}); the CV figure of that procedure is the `chosen` row.\n")
@@ -280,7 +280,7 @@ def _families_in(table: pd.DataFrame, key: str) -> list[str]:
     return [n for n in ("bert", "linear", "ensemble", BASELINE) if f"{key}/{n}" in table]
 
 
-def cv_report(cfg: TrainClassifierConfig, table: pd.DataFrame, coverage: pd.DataFrame,
+def cv_report(cfg: TrainClassifierConfig, table: pd.DataFrame, paired: dict[str, float], coverage: pd.DataFrame,
               groups: dict[str, int]) -> str:
     """The CV report: how folds were grouped, each family per fold, mean +/- spread, paired against the baseline,
     calibration and the hand-off coverage of the chosen family."""
@@ -301,10 +301,10 @@ def cv_report(cfg: TrainClassifierConfig, table: pd.DataFrame, coverage: pd.Data
     for _, r in table.iterrows():
         lines.append(f"| {r['fold']} | {int(r['rows_test'])} | "
                      + " | ".join(f"{r[f'{key}/{n}']:.4f}" for n in names) + f" | {r[key]:.4f} ({r['chosen']}) |")
-    mean, std = table.drop(columns=["fold", "chosen"]).mean(), table.drop(columns=["fold", "chosen"]).std(ddof=1)
+    numeric = table.drop(columns=["fold", "chosen"])
+    mean, std = numeric.mean(), numeric.std(ddof=1)
     lines.append("| mean +/- std | | " + " | ".join(f"{mean[f'{key}/{n}']:.4f} +/- {std[f'{key}/{n}']:.4f}"
                                                   for n in names) + f" | {mean[key]:.4f} +/- {std[key]:.4f} |")
-    paired = paired_metrics(table, key)
     lines += ["", "## Paired by fold against the baseline (plain char TF-IDF + LinearSVC, same rows)", "",
               "| family | mean difference | spread of the difference | folds won |", "|---|---|---|---|"]
     for name in [n for n in names if n != BASELINE] + ["chosen"]:
@@ -334,16 +334,16 @@ def _final_fit(cfg: TrainClassifierConfig, frame: pd.DataFrame, groups: np.ndarr
     """
     c = cfg.classifier
     if family == "linear":
+        fold_models = [f.models["linear"] for f in folds]
+
+        def choice(m: LinearClassifier) -> tuple[float, float]:
+            return m.info["C"], m.info["tree_weight"]
+
+        common = Counter(map(choice, fold_models)).most_common(1)[0][0]
         labels = folds[0].labels
-        lin = copy.deepcopy(c.linear)
-        chosen = Counter((f.models["linear"].info["C"], f.models["linear"].info["tree_weight"]) for f in folds)
-        (lin.C_grid, weight), = [([c], w) for (c, w), _ in chosen.most_common(1)]
-        lin.label_tree_weights = [weight] if weight else []
-        lin.max_train_samples = None
-        texts = model_texts(frame, c.use_title)
-        ids = {t: labels.encode(frame, t) for t in labels.tasks}
-        model = LinearClassifier.fit(lin, labels.tasks, InferenceSettings(cfg.model.max_length, c.use_title),
-                                     texts, ids, texts, ids, c.primary_task, cfg.seed, label_descriptions(cfg.data))
+        model = next(m for m in fold_models if choice(m) == common).refit(
+            c.linear, model_texts(frame, c.use_title), {t: labels.encode(frame, t) for t in labels.tasks},
+            c.primary_task, cfg.seed, label_descriptions(cfg.data))
         model.set_temperatures({t: float(np.median([f.evaluations["linear"].temperatures[t] for f in folds]))
                                 for t in labels.tasks})
         model.save(directory)
