@@ -14,6 +14,7 @@ python="${PYTHON:-python3}"
 torch_spec="${TORCH_SPEC:-torch==2.13.0}"
 export HF_HUB_OFFLINE=1 MLFLOW_DISABLE_TELEMETRY=true TOKENIZERS_PARALLELISM=false PIP_DISABLE_PIP_VERSION_CHECK=1
 export MLFLOW_TRACKING_URI="sqlite:///$work/run/mlflow.db"
+unset HOTLINE_PREPARED_DATA  # the default data/prepared of the run directory
 start=$SECONDS
 step() { echo "== [$((SECONDS - start)) s] $*"; }
 

@@ -23,7 +23,7 @@ from collections import Counter
 from pathlib import Path
 
 from hotline_ml.cli import compose
-from hotline_ml.data.load import load_orders
+from hotline_ml.data.prepared import prepared_orders
 from hotline_ml.forecast.aggregate import SeriesPanel, daily_counts_panel, orders_panel
 from hotline_ml.forecast.engine import fit_panel
 from hotline_ml.forecast.job import make_plan
@@ -51,7 +51,8 @@ def run(panel: SeriesPanel, counts, overrides: list[str]) -> tuple[float, float,
 def speed(n_series: int) -> None:
     levels = ["series.category_depth=2", "~series.levels.total", "~series.levels.category"]
     cfg = compose("fit_forecasts", levels)
-    panel = orders_panel(load_orders(cfg.data, None, progress=False).orders, cfg.series)
+    orders = prepared_orders(cfg.data, cfg.split, cfg.desensitize, cfg.paths.prepared, progress=False).orders
+    panel = orders_panel(orders, cfg.series)
     counts = panel.counts[panel.keys(panel.bottom_level)[:n_series]]
     print(f"{counts.shape[1]} series x {counts.shape[0]} days (mean {counts.to_numpy().mean():.2f} orders/day); "
           f"{cfg.backtest.n_origins} origins, h={cfg.backtest.horizon}, n_jobs={cfg.n_jobs} on {os.cpu_count()} CPUs")

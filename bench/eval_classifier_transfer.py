@@ -20,8 +20,7 @@ from hotline_ml.classify.families import load_model
 from hotline_ml.classify.features import model_texts, task_values
 from hotline_ml.classify.metrics import classification_metrics
 from hotline_ml.cli import compose
-from hotline_ml.data.desensitize import make_desensitizer
-from hotline_ml.data.load import load_orders
+from hotline_ml.data.prepared import prepared_orders
 from hotline_ml.data.splits import repost_groups
 
 
@@ -33,10 +32,9 @@ def main() -> None:
     ap.add_argument("--train-path", help="the file the model was trained on, when not its data config's path")
     args = ap.parse_args()
     cfg = compose("train_classifier")
-    masker = make_desensitizer(cfg.desensitize)
     path = [f"data.path={args.train_path}"] if args.train_path else []
-    train = load_orders(compose("prepare_data", [f"data={args.train_data}", *path]).data, masker).orders
-    test = load_orders(compose("prepare_data", [f"data={args.test_data}"]).data, masker).orders
+    train = _prepared(compose("prepare_data", [f"data={args.train_data}", "split=stratified", *path]))
+    test = _prepared(compose("prepare_data", [f"data={args.test_data}", "split=stratified"]))
     g = cfg.classifier.cv_groups
     both = pd.concat([train.assign(part="train"), test.assign(part="test")], ignore_index=True)
     groups = repost_groups(both, g.jaccard, g.containment, g.same_caller)
@@ -54,6 +52,10 @@ def main() -> None:
           f"{int(known.sum())} scored")
     print(f"type_l1 macro-F1 {metrics['macro_f1']:.4f}, accuracy {metrics['accuracy']:.4f}")
     print(per_class.to_string(index=False))
+
+
+def _prepared(cfg) -> pd.DataFrame:
+    return prepared_orders(cfg.data, cfg.split, cfg.desensitize, cfg.paths.prepared, progress=False).orders
 
 
 if __name__ == "__main__":

@@ -80,10 +80,9 @@ def train_classifier_job(dcfg: DictConfig) -> None:
     """Train, compare and register the appeal type and urgency classifiers."""
     from hotline_ml.classify.job import run_classifier_job
     from hotline_ml.config import TrainClassifierConfig
-    from hotline_ml.predict.drift import with_drift_profile
 
     cfg: TrainClassifierConfig = OmegaConf.to_object(dcfg)
-    _tracked(cfg.tracking, f"{cfg.model.name}-{cfg.data.name}", cfg, with_drift_profile(run_classifier_job))
+    _tracked(cfg.tracking, f"{cfg.model.name}-{cfg.data.name}", cfg, run_classifier_job)
 
 
 @hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name="fit_forecasts")

@@ -330,13 +330,29 @@ class TrackingConfig:
 
 
 @dataclass
+class PathsConfig:
+    """Where the files every job shares live (``conf/paths/default.yaml``, included by every entry config).
+
+    Attributes:
+        prepared: Root of the prepared data: ``<prepared>/<data.name>/`` holds the masked, validated splits and
+            their manifest (:mod:`hotline_ml.data.prepared`), which every job reads.
+        external: Real benchmark data kept outside the repository (``../shared/data/external``): the data
+            configs that read it name their files under this path.
+    """
+
+    prepared: str = MISSING
+    external: str = MISSING
+
+
+@dataclass
 class PrepareDataConfig:
-    """Entry config of ``training/prepare_data.py``: load, validate, desensitize, split, save."""
+    """Entry config of ``training/prepare_data.py``: load, validate, desensitize, split, save under
+    ``paths.prepared``."""
 
     data: DataConfig = MISSING
     split: SplitConfig = MISSING
     desensitize: DesensitizeConfig = MISSING
-    output_dir: str = MISSING
+    paths: PathsConfig = MISSING
 
 
 @dataclass
@@ -530,6 +546,7 @@ class TrainClassifierConfig:
     data: DataConfig = MISSING
     split: SplitConfig = MISSING
     desensitize: DesensitizeConfig = MISSING
+    paths: PathsConfig = MISSING
     routing: RoutingConfig = MISSING
     model: ModelConfig = MISSING
     trainer: dict[str, Any] = MISSING
@@ -594,6 +611,7 @@ class PretrainMlmConfig:
     data: DataConfig = MISSING
     split: SplitConfig = MISSING
     desensitize: DesensitizeConfig = MISSING
+    paths: PathsConfig = MISSING
     tracking: TrackingConfig = MISSING
     holdout: DataConfig | None = MISSING
     init_from: str = MISSING
@@ -716,7 +734,9 @@ class FindHotIssuesConfig:
     """Entry config of ``training/find_hot_issues.py``: load and mask orders, find and rank hot issues."""
 
     data: DataConfig = MISSING
+    split: SplitConfig = MISSING  # used only when the data is not prepared yet
     desensitize: DesensitizeConfig = MISSING
+    paths: PathsConfig = MISSING
     places: PlaceConfig = MISSING
     hot_issues: HotIssueConfig = MISSING
     tracking: TrackingConfig = MISSING
@@ -764,7 +784,9 @@ class ComputeIndicatorsConfig:
     """
 
     data: DataConfig = MISSING
+    split: SplitConfig = MISSING  # used only when the data is not prepared yet
     desensitize: DesensitizeConfig = MISSING
+    paths: PathsConfig = MISSING
     indicators: IndicatorConfig = MISSING
     tracking: TrackingConfig = MISSING
     as_of: str | None = MISSING
@@ -921,7 +943,9 @@ class FitForecastsConfig:
     """
 
     data: DataConfig = MISSING
+    split: SplitConfig = MISSING  # used only when the data is not prepared yet
     desensitize: DesensitizeConfig = MISSING
+    paths: PathsConfig = MISSING
     series: SeriesConfig = MISSING
     baseline: ForecastCandidateConfig = MISSING
     # empty, not MISSING: the defaults list adds the candidates (conf/forecast/), and removing them all
@@ -1198,6 +1222,7 @@ class BatchScoreConfig:
     """
 
     input: DataConfig = MISSING
+    paths: PathsConfig = MISSING
     desensitize: DesensitizeConfig | None = None
     predictor: PredictorConfig = MISSING
     routing: RoutingConfig | None = None
@@ -1225,6 +1250,7 @@ class ServeConfig:
         desensitize: Masking instead of the model's own (``None``: the config logged with the model).
     """
 
+    paths: PathsConfig = MISSING
     predictor: PredictorConfig = MISSING
     routing: RoutingConfig | None = None
     desensitize: DesensitizeConfig | None = None

@@ -31,6 +31,7 @@ def _offline(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
     monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow.db")
+    monkeypatch.setenv("HOTLINE_PREPARED_DATA", str(tmp_path / "prepared"))  # conf/paths: never the repo's data/
 
 
 def compose_config(config_name: str, overrides: list[str] | None = None):
@@ -44,7 +45,8 @@ def compose_config(config_name: str, overrides: list[str] | None = None):
 def small_prepare_cfg(tmp_path_factory: pytest.TempPathFactory):
     """The real prepare_data config, shrunk, writing under a temporary directory."""
     tmp = tmp_path_factory.mktemp("prepared")
-    return compose_config("prepare_data", [*SMALL_SYNTHETIC, f"data.path={tmp}/orders.csv", f"output_dir={tmp}/out"])
+    return compose_config("prepare_data", [*SMALL_SYNTHETIC, f"data.path={tmp}/orders.csv",
+                                           f"paths.prepared={tmp}/out"])
 
 
 @pytest.fixture(scope="session")

@@ -32,7 +32,7 @@ from hotline_ml.classify.features import (
 )
 from hotline_ml.classify.inference import AppealClassifier, InferenceSettings
 from hotline_ml.classify.linear import LinearClassifier
-from hotline_ml.classify.metrics import classification_metrics
+from hotline_ml.classify.metrics import classification_metrics, softmax
 from hotline_ml.classify.model import class_weights, load_for_finetuning
 from hotline_ml.classify.tokenizer import load_tokenizer
 from hotline_ml.classify.train import fine_tune
@@ -55,6 +55,8 @@ class Competition:
     winner: str
     labels: LabelSpace
     metrics: dict[str, float] = field(default_factory=dict)
+    #: family -> task -> calibrated probabilities of the validation rows (the drift profile is built from them)
+    validation_probs: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
 
     @property
     def model(self) -> TextClassifier:
@@ -130,6 +132,8 @@ def compete(cfg: TrainClassifierConfig, train: pd.DataFrame, val: pd.DataFrame, 
         evaluations[winner] = _evaluate(models[winner], labels, *logits[winner], val_y, test_y, cfg, True)
     comp = Competition(models, evaluations, scores, winner, labels)
     comp.metrics = _metrics(comp, c.primary_task)
+    comp.validation_probs = {n: {t: softmax(v, evaluations[n].temperatures.get(t, 1.0))
+                                 for t, v in logits[n][0].items()} for n in logits}
     return comp
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import json
 import logging
 from collections import Counter
 from dataclasses import dataclass
@@ -28,13 +29,16 @@ from hotline_ml.classify.features import model_texts, subsample, task_values
 from hotline_ml.classify.linear import LinearClassifier
 from hotline_ml.config import Family, TrainClassifierConfig
 from hotline_ml.config_files import write_config_files
-from hotline_ml.data.desensitize import make_desensitizer
 from hotline_ml.data.label_tree import label_descriptions
-from hotline_ml.data.load import load_orders, load_splits
+from hotline_ml.data.prepared import prepared_orders, prepared_splits
 from hotline_ml.data.splits import group_summary, grouped_folds, repost_groups
 from hotline_ml.markdown import markdown_table
+from hotline_ml.predict.classifier import Predictor
+from hotline_ml.predict.drift import PROFILE_ARTIFACT, PROFILE_FILE, build_profile
+from hotline_ml.predict.loading import ModelInfo
 from hotline_ml.record import ModelToRegister, RunRecord
 from hotline_ml.registry import classifier_rule
+from hotline_ml.triage import Router
 
 log = logging.getLogger(__name__)
 # the registered model is the whole predictor (mask -> model -> route -> trace), named here, not imported
@@ -43,8 +47,7 @@ LOADER = "hotline_ml.predict.pyfunc:load_predictor"
 
 @dataclass(frozen=True)
 class TrainedOn:
-    """The rows the registered model was trained and validated on (``record.result`` of the job): the serving
-    layer profiles them for drift checks (:func:`hotline_ml.predict.drift.with_drift_profile`)."""
+    """The rows the registered model was trained and validated on (``record.result`` of the job)."""
 
     train: pd.DataFrame
     validation: pd.DataFrame
@@ -53,7 +56,7 @@ class TrainedOn:
 def run_classifier_job(cfg: TrainClassifierConfig) -> RunRecord:
     """Run the whole job (see module docstring) and return its record."""
     out = Path(cfg.output_dir)
-    splits = load_splits(cfg.data, cfg.split, make_desensitizer(cfg.desensitize))
+    splits = prepared_splits(cfg.data, cfg.split, cfg.desensitize, cfg.paths.prepared)
     record = RunRecord(dicts={"data/summary.json": splits.summary()}, tables={"data/rejects.csv": splits.rejects})
     frames = splits.frames
     if cfg.classifier.cv_folds > 1:
@@ -85,9 +88,25 @@ def run_classifier_job(cfg: TrainClassifierConfig) -> RunRecord:
         report += before_after[1]
     record.texts["reports/report.md"] = report
     record.model = _model_to_register(cfg, checkpoint, test)
+    profile = _drift_profile(cfg, comp, train, val, checkpoint)
+    record.model.artifacts[PROFILE_ARTIFACT] = str(profile)
+    record.dicts["drift_profile.json"] = {k: v for k, v in json.loads(profile.read_text(encoding="utf-8")).items()
+                                          if k != "vocabulary"}
     record.summary = report
     record.result = TrainedOn(train, val)
     return record
+
+
+def _drift_profile(cfg: TrainClassifierConfig, comp: Competition, train: pd.DataFrame, val: pd.DataFrame,
+                   checkpoint: Path) -> Path:
+    """The drift profile of the registered model, from the validation probabilities the competition computed
+    (routed as the served predictor routes them), saved in the model's ``serving/`` directory."""
+    predictor = Predictor(comp.model, Router(cfg.routing), None, ModelInfo(str(checkpoint)))
+    predicted = predictor.predictions(val, comp.validation_probs[comp.winner])
+    profile = build_profile(predictor.type_task, train, val, predicted)
+    path = profile.save(checkpoint / SERVING_DIR / PROFILE_FILE)
+    log.info("drift profile: %s", path)
+    return path
 
 
 def _corrected_orders(cfg: TrainClassifierConfig, frames: dict[str, pd.DataFrame]) -> CorrectedOrders:
@@ -95,7 +114,7 @@ def _corrected_orders(cfg: TrainClassifierConfig, frames: dict[str, pd.DataFrame
     corrections = read_corrections(k.path, cfg.data.taxonomy, cfg.data.urgency_levels)
     pool = pd.concat(frames.values(), ignore_index=True)
     if k.orders is not None:
-        extra = load_orders(k.orders, make_desensitizer(cfg.desensitize)).orders
+        extra = prepared_orders(k.orders, cfg.split, cfg.desensitize, cfg.paths.prepared).orders
         pool = pd.concat([pool, extra[~extra["order_id"].isin(pool["order_id"])]], ignore_index=True)
     corrected = apply_corrections(pool, corrections, k.holdout_frac)
     log.info("corrections %s: %d learned, %d held out, %d rejected", k.path, len(corrected.learn),

@@ -33,8 +33,7 @@ from transformers import (
 from hotline_ml.classify.tokenizer import build_tokenizer, load_tokenizer, offline, unk_rate
 from hotline_ml.classify.train import training_arguments
 from hotline_ml.config import PretrainMlmConfig
-from hotline_ml.data.desensitize import make_desensitizer
-from hotline_ml.data.load import load_texts
+from hotline_ml.data.prepared import pretraining_texts
 from hotline_ml.record import RunRecord
 
 log = logging.getLogger(__name__)
@@ -113,7 +112,7 @@ def run_pretrain_job(cfg: PretrainMlmConfig) -> RunRecord:
     """The pre-training job: masked texts through the data door (the training split of ``cfg.data``, the
     ``extra_texts`` files, minus the ``holdout`` texts) -> :func:`pretrain_mlm` -> the run record. A checkpoint
     already pre-trained with the same settings and texts (:data:`STAMP`) is kept, not trained again."""
-    texts = load_texts(cfg.data, cfg.split, make_desensitizer(cfg.desensitize), cfg.extra_texts, cfg.holdout)
+    texts = pretraining_texts(cfg.data, cfg.split, cfg.desensitize, cfg.paths.prepared, cfg.extra_texts, cfg.holdout)
     key = settings_key(cfg, texts)
     stamp = Path(cfg.output_dir) / STAMP
     if stamp.is_file() and json.loads(stamp.read_text(encoding="utf-8")).get("key") == key:
@@ -130,7 +129,7 @@ def run_pretrain_job(cfg: PretrainMlmConfig) -> RunRecord:
 
 def settings_key(cfg: PretrainMlmConfig, texts: list[str]) -> str:
     """Identity of a pre-training: every setting but tracking, and the texts (a digest)."""
-    settings = {k: v for k, v in asdict(cfg).items() if k != "tracking"}
+    settings = {k: v for k, v in asdict(cfg).items() if k not in ("tracking", "paths")}
     h = hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode())
     for t in texts:
         h.update(t.encode() + b"\0")

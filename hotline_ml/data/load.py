@@ -6,7 +6,6 @@ same validation and masking::
     load_orders(cfg, masker)                  # a whole file: kept orders, rejects with reasons, report
     iter_orders(cfg, masker, chunk_rows)      # the same chunk by chunk; ids repeated across chunks rejected
     load_splits(cfg, split, masker)           # load_orders, then the time-based (or stratified) split
-    load_texts(...)                           # unlabelled texts for pre-training (training split + extra files)
 
 ``read == kept + rejected`` holds for every call and every chunk, and the raw records of rejects are masked
 like the orders. ``masker=None`` reads the orders as they are: only for data that never leaves the job as
@@ -19,19 +18,19 @@ import hashlib
 import json
 import logging
 from collections import Counter
-from collections.abc import Container, Iterator, Sequence
-from dataclasses import asdict, dataclass
-from datetime import datetime
+from collections.abc import Container, Iterator
+from dataclasses import asdict, dataclass, replace
+from datetime import date, datetime
 from pathlib import Path
 
 import pandas as pd
 
-from hotline_ml.config import DataConfig, SplitConfig, TextSource
+from hotline_ml.config import DataConfig, SplitConfig
 from hotline_ml.data import synthetic
 from hotline_ml.data.desensitize import Desensitizer
 from hotline_ml.data.io import RawTable, estimate_records, iter_raw, read_raw
-from hotline_ml.data.schema import ValidatedOrders, clean_text, validate
-from hotline_ml.data.splits import SplitReport, near_duplicate_key, split_orders
+from hotline_ml.data.schema import ValidatedOrders, validate
+from hotline_ml.data.splits import SplitReport, split_orders
 from hotline_ml.types import TEXT_FIELDS, LoadReport
 
 log = logging.getLogger(__name__)
@@ -67,16 +66,19 @@ class OrderChunk:
     Attributes:
         index: Chunk number, from 0.
         read: Records of the file in this chunk, well-formed or not.
-        loaded: Kept orders, rejects and report of the chunk; ``None`` for a chunk in ``skip``.
+        loaded: Kept orders (of ``day`` only, when one is given), rejects and report of the chunk; ``None`` for
+            a chunk in ``skip``. The report counts every kept order, other days' included.
+        other_day: Kept orders of other days than ``day``: counted, dropped before masking.
     """
 
     index: int
     read: int
     loaded: ValidatedOrders | None
+    other_day: int = 0
 
 
 def iter_orders(cfg: DataConfig, masker: Desensitizer | None, chunk_rows: int, *, skip: Container[int] = (),
-                now: datetime | None = None) -> Iterator[OrderChunk]:
+                now: datetime | None = None, day: date | None = None) -> Iterator[OrderChunk]:
     """Read, validate and mask a file chunk by chunk, without holding it in memory.
 
     Chunking is deterministic, so a job that stopped can skip the chunks it finished. An order id kept from an
@@ -89,6 +91,9 @@ def iter_orders(cfg: DataConfig, masker: Desensitizer | None, chunk_rows: int, *
         chunk_rows: Records per chunk.
         skip: Chunk numbers finished earlier: yielded with ``loaded=None``.
         now: As in :func:`load_orders`.
+        day: Keep only the orders created on this day: the others are counted (``other_day``) and dropped
+            before masking, so a day's scoring masks that day's texts only (rejects are masked whatever
+            their day: they are written).
 
     Raises:
         DataFileError: As in :func:`load_orders`.
@@ -99,7 +104,19 @@ def iter_orders(cfg: DataConfig, masker: Desensitizer | None, chunk_rows: int, *
     for k, raw in enumerate(iter_raw(cfg.path, cfg.format, cfg.encoding, cfg.sheet, chunk_rows)):
         validated = validate(with_required_columns(raw, cfg), cfg, now=now, seen=seen)
         seen.update(validated.orders["order_id"].dropna())
-        yield OrderChunk(k, raw.n_read, None if k in skip else mask_orders(validated, masker))
+        if k in skip:
+            yield OrderChunk(k, raw.n_read, None)
+            continue
+        on_day = on_day_mask(validated.orders, day)
+        kept = replace(validated, orders=validated.orders[on_day].reset_index(drop=True))
+        yield OrderChunk(k, raw.n_read, mask_orders(kept, masker), int((~on_day).sum()))
+
+
+def on_day_mask(orders: pd.DataFrame, day: date | None) -> pd.Series:
+    """Which orders were created on ``day`` (all of them when ``day`` is ``None``; none without a time)."""
+    if day is None:
+        return pd.Series(True, index=orders.index)
+    return (orders["created_at"].dt.date == day).fillna(False).astype(bool)
 
 
 def count_records(cfg: DataConfig) -> int | None:
@@ -130,7 +147,7 @@ def mask_orders(validated: ValidatedOrders, masker: Desensitizer | None) -> Vali
     counts: Counter = Counter()
     for f in TEXT_FIELDS:
         masked, c = masker.mask_many(orders[f].tolist())
-        orders[f] = pd.Series(masked, dtype=object)
+        orders[f] = pd.Series(masked, index=orders.index, dtype=object)
         counts += c
     orders["caller_id"] = orders["caller_id"].map(masker.hash_caller, na_action="ignore")
     rejects = validated.rejects.copy()
@@ -178,36 +195,12 @@ def load_splits(cfg: DataConfig, split: SplitConfig, masker: Desensitizer | None
     return OrderSplits(frames, loaded.report, loaded.rejects, loaded.pii_counts, report, orders_digest(loaded.orders))
 
 
-def load_texts(cfg: DataConfig, split: SplitConfig, masker: Desensitizer | None, extra: Sequence[TextSource] = (),
-               holdout: DataConfig | None = None) -> list[str]:
-    """Masked unlabelled texts for pre-training: the training split of ``cfg`` plus the ``extra`` files' text
-    columns, minus anything (near-)equal to a text of ``holdout``, which is evaluated on later.
-
-    Raises:
-        ValueError: An extra file lacks its text column (the message names the file and the columns found).
-    """
-    texts = list(load_splits(cfg, split, masker).frames["train"]["text"])
-    for source in extra:
-        raw = read_raw(source.path)
-        if source.column not in raw.frame:
-            raise ValueError(f"{source.path}: extra_texts column {source.column!r} not found; "
-                             f"columns: {list(raw.frame.columns)}")
-        found = [clean_text(str(v)) for v in raw.frame[source.column] if isinstance(v, str) and v.strip()]
-        texts += masker.mask_many(found)[0] if masker else found
-        log.info("%s: %d texts from column %s", source.path, len(found), source.column)
-    if holdout is not None:
-        held = set(near_duplicate_key(load_orders(holdout, masker).orders["text"]))
-        keys = near_duplicate_key(pd.Series(texts, dtype=object))
-        kept = [t for t, k in zip(texts, keys, strict=True) if k not in held]
-        log.info("left out %d texts that also occur in the hold-out data %s", len(texts) - len(kept), holdout.name)
-        texts = kept
-    return texts
-
-
 def orders_digest(orders: pd.DataFrame) -> str:
-    """SHA-256 of the orders' ids, times, texts and labels: the identity of a data set."""
+    """SHA-256 of the orders' ids, times, texts and labels: the identity of a data set, whatever the order of
+    its rows (they are hashed by order id) or how it was split."""
     cols = ["order_id", "created_at", "text", "appeal_type", "urgency"]
-    hashed = pd.util.hash_pandas_object(orders[cols].astype(str), index=False).to_numpy()
+    rows = orders[cols].sort_values("order_id", kind="stable")
+    hashed = pd.util.hash_pandas_object(rows.astype(str), index=False).to_numpy()
     return hashlib.sha256(hashed.tobytes()).hexdigest()
 
 

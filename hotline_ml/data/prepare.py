@@ -1,22 +1,20 @@
-"""The data job: load (generate, read, validate, mask) -> split -> files -> summary.
+"""The data job: load (generate, read, validate, mask) -> split -> files + manifest -> summary.
 
-The loading is :mod:`hotline_ml.data.load`, the door every job uses; this job only writes what it loaded, so
-a person can inspect the splits, rejects and counts that training will see.
+It writes ``<paths.prepared>/<data.name>/`` (:mod:`hotline_ml.data.prepared`): the masked, validated splits
+every other job reads, so a person can inspect the rows, rejects and counts that training will see. Data
+prepared already from the same file and settings is not read or masked again.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from hotline_ml.config import PrepareDataConfig
-from hotline_ml.data.desensitize import make_desensitizer
-from hotline_ml.data.io import write_table
-from hotline_ml.data.load import OrderSplits, load_splits
-from hotline_ml.data.splits import SPLITS
+from hotline_ml.data.load import OrderSplits
+from hotline_ml.data.prepared import MANIFEST, Manifest, prepared_splits
 
 
 @dataclass
@@ -37,21 +35,18 @@ class PreparedData:
 
 
 def prepare_data(cfg: PrepareDataConfig, progress: bool = True) -> PreparedData:
-    """Run the data job: load and split through the data door, write splits, rejects and summary.
+    """Run the data job: prepare ``cfg.data`` under ``paths.prepared`` (or find it prepared), return its splits.
 
     Args:
-        cfg: Data, split and desensitization settings, and ``output_dir``.
+        cfg: Data, split and desensitization settings, and ``paths``.
         progress: Show progress bars (corpus generation).
     """
-    splits = load_splits(cfg.data, cfg.split, make_desensitizer(cfg.desensitize), progress=progress)
-    out = Path(cfg.output_dir)
-    files = {name: str(write_table(splits.frames[name], out / f"{name}.parquet")) for name in SPLITS}
-    files["rejects"] = str(write_table(splits.rejects, out / "rejects.csv"))
-    files["summary"] = str(out / "summary.json")
-    prepared = PreparedData(splits, files)
-    Path(files["summary"]).write_text(json.dumps(prepared.summary(), ensure_ascii=False, indent=2, default=str),
-                                      encoding="utf-8")
-    return prepared
+    splits = prepared_splits(cfg.data, cfg.split, cfg.desensitize, cfg.paths.prepared, progress=progress,
+                             write=True)
+    directory = Path(cfg.paths.prepared) / cfg.data.name
+    manifest = Manifest.read(directory)
+    files = dict(manifest.files) | {"manifest": str(directory / MANIFEST)}
+    return PreparedData(splits, files)
 
 
 def format_summary(summary: dict) -> str:
@@ -60,6 +55,7 @@ def format_summary(summary: dict) -> str:
     lines = [
         f"source: {load['source']} (encoding {load['encoding']})",
         f"rows: read {load['read']} = kept {load['kept']} + rejected {load['rejected']}",
+        f"dataset digest: {summary['digest'][:16]} (its identity in run tags, the registry and MLflow inputs)",
     ]
     lines += [f"  rejected {reason}: {n}" for reason, n in sorted(load["reasons"].items())]
     lines.append(f"split ({splits['method']}): " + ", ".join(

@@ -22,8 +22,8 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,9 +32,9 @@ import pandas as pd
 from hotline_ml.config import DataConfig
 from hotline_ml.data.desensitize import Desensitizer
 from hotline_ml.data.io import DataFileError, RawTable, infer_format, iter_raw
-from hotline_ml.data.load import mask_orders, with_required_columns
+from hotline_ml.data.load import mask_orders, on_day_mask, with_required_columns
 from hotline_ml.data.schema import REJECT_COLUMNS, duplicate_problems, validate
-from hotline_ml.types import FIELDS, TIME_FIELDS
+from hotline_ml.types import FIELDS, TEXT_FIELDS, TIME_FIELDS
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -111,7 +111,7 @@ def list_files(spark: SparkSession, cfg: DataConfig) -> list[str]:
 
 
 def read_orders_spark(spark: SparkSession, cfg: DataConfig, masker: Desensitizer | None, chunk_rows: int,
-                      now: datetime | None = None) -> SparkOrders:
+                      now: datetime | None = None, day: date | None = None) -> SparkOrders:
     """Read, validate and mask every file of ``cfg.path`` on Spark (see module docstring).
 
     Args:
@@ -121,6 +121,8 @@ def read_orders_spark(spark: SparkSession, cfg: DataConfig, masker: Desensitizer
         chunk_rows: Records each task holds in memory at once.
         now: Timestamps after this are rejected as in the future; the driver's time by default, so every
             task judges alike.
+        day: Mask only the orders created on this day: other days' orders stay in ``kept`` (counted, and
+            resolved as repeats like any) with their texts and caller dropped, never masked.
 
     Raises:
         DataFileError: No input files; a file lacks a required column (raised by the task reading it).
@@ -137,7 +139,7 @@ def read_orders_spark(spark: SparkSession, cfg: DataConfig, masker: Desensitizer
     def read_files(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for batch in batches:
             for path in batch["path"]:
-                yield from _read_file(path, cfg, masker, chunk_rows, now)
+                yield from _read_file(path, cfg, masker, chunk_rows, now, day)
 
     validated = listing.mapInPandas(read_files, schema).persist()
     kept = validated.filter(F.col(KIND) == "order")
@@ -158,15 +160,20 @@ def read_orders_spark(spark: SparkSession, cfg: DataConfig, masker: Desensitizer
                        validated)
 
 
-def _read_file(path: str, cfg: DataConfig, masker: Desensitizer | None, chunk_rows: int,
-               now: datetime) -> Iterator[pd.DataFrame]:
-    """One file through the local door (without the duplicate check), as frames of the reader's schema."""
+def _read_file(path: str, cfg: DataConfig, masker: Desensitizer | None, chunk_rows: int, now: datetime,
+               day: date | None = None) -> Iterator[pd.DataFrame]:
+    """One file through the local door (without the duplicate check), as frames of the reader's schema; orders
+    of other days than ``day`` lose their texts and caller before masking (they are counted, not scored)."""
     with _local_copy(path) as local:
         fmt = infer_format(local, cfg.format)
         for raw in iter_raw(local, fmt, cfg.encoding, cfg.sheet, chunk_rows):
             raw = RawTable(Path(_display(path)), raw.format, raw.encoding, raw.frame, raw.malformed)
-            loaded = mask_orders(validate(with_required_columns(raw, cfg), cfg, now=now, duplicates=False), masker)
-            yield _frame(loaded.orders.assign(source=str(raw.path), **{KIND: "order"}))
+            validated = validate(with_required_columns(raw, cfg), cfg, now=now, duplicates=False)
+            on_day = on_day_mask(validated.orders, day)
+            loaded = mask_orders(replace(validated, orders=validated.orders[on_day].reset_index(drop=True)), masker)
+            other = validated.orders[~on_day].assign(**dict.fromkeys([*TEXT_FIELDS, "caller_id"]))
+            orders = pd.concat([loaded.orders, other]) if len(other) else loaded.orders
+            yield _frame(orders.assign(source=str(raw.path), **{KIND: "order"}))
             yield _frame(loaded.rejects.assign(**{KIND: "reject"}))
 
 

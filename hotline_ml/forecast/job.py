@@ -19,8 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from hotline_ml.config import BacktestConfig, Engine, FitForecastsConfig, Reconcile, SeriesSource
-from hotline_ml.data.desensitize import make_desensitizer
-from hotline_ml.data.load import load_orders
+from hotline_ml.data.prepared import prepared_orders
 from hotline_ml.data.synthetic import read_ground_truth
 from hotline_ml.forecast.aggregate import SeriesPanel, category_of, daily_counts_panel, orders_panel
 from hotline_ml.forecast.bundle import PYFUNC_LOADER, ForecastBundle
@@ -108,12 +107,11 @@ def panel_digest(panel: SeriesPanel, backtest: BacktestConfig | None = None) -> 
 def load_panel(cfg: FitForecastsConfig, progress: bool = True) -> tuple[SeriesPanel, pd.DataFrame | None]:
     """The daily series of ``cfg.series`` and, for the ``orders`` source, the validated orders.
 
-    The orders are read through the data door unmasked: only their counts leave this job, and the example
-    texts of the warning report are masked on their own (:func:`_examples`), which spares masking every text.
+    The orders are the prepared data (masked once, every split: :mod:`hotline_ml.data.prepared`).
     """
     if cfg.series.source == SeriesSource.daily_counts:
         return daily_counts_panel(cfg.series), None
-    orders = load_orders(cfg.data, None, progress=progress).orders
+    orders = prepared_orders(cfg.data, cfg.split, cfg.desensitize, cfg.paths.prepared, progress=progress).orders
     return orders_panel(orders, cfg.series), orders
 
 
@@ -205,11 +203,10 @@ def _ground_truth(cfg: FitForecastsConfig) -> pd.DataFrame | None:
 
 def _examples(alerts: pd.DataFrame, panel: SeriesPanel, orders: pd.DataFrame | None,
               cfg: FitForecastsConfig) -> tuple[dict[int, list[str]], str | None]:
-    """Up to ``n_examples`` desensitized texts of each alert's series and days."""
+    """Up to ``n_examples`` texts of each alert's series and days (masked when the data was prepared)."""
     if orders is None:
         return {}, "no example texts: the series source has no work-order texts"
-    masker = make_desensitizer(cfg.desensitize)
-    if masker is None:
+    if not cfg.desensitize.enabled:
         return {}, "example texts withheld: desensitization is disabled"
     day = pd.to_datetime(orders["created_at"]).dt.normalize()
     category = category_of(orders["appeal_type"], cfg.series.category_depth)
@@ -222,5 +219,5 @@ def _examples(alerts: pd.DataFrame, panel: SeriesPanel, orders: pd.DataFrame | N
         if isinstance(row.get("district"), str):
             mask &= orders["district"] == row["district"]
         texts = orders.loc[mask, "text"].head(cfg.warning.n_examples).tolist()
-        out[idx] = masker.mask_many(texts)[0]
+        out[idx] = texts
     return out, None

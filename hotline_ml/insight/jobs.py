@@ -1,5 +1,6 @@
-"""The insight jobs: hot issues and lifecycle indicators, each loaded through the one data door and returned as
-one run record (files written under ``output_dir``; the entry script logs the record to MLflow).
+"""The insight jobs: hot issues and lifecycle indicators. Each reads the prepared data (every split, masked
+once: :mod:`hotline_ml.data.prepared`) and returns one run record (files written under ``output_dir``; the entry
+script logs the record to MLflow).
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from hotline_ml.config import ComputeIndicatorsConfig, FindHotIssuesConfig
-from hotline_ml.data.desensitize import make_desensitizer
 from hotline_ml.data.io import write_table
-from hotline_ml.data.load import load_orders, orders_digest
+from hotline_ml.data.load import orders_digest
+from hotline_ml.data.prepared import prepared_orders
 from hotline_ml.data.synthetic import read_ground_truth
 from hotline_ml.insight.hot_issues import HotIssues, find_hot_issues
 from hotline_ml.insight.indicators import compute_indicators, indicator_figures, indicator_report
@@ -31,7 +32,7 @@ def run_hot_issue_job(cfg: FindHotIssuesConfig, progress: bool = True) -> RunRec
     On the synthetic corpus the groups are scored against the generator's place-bound surge events
     (``hot_issue_precision``, ``hot_issue_recall``).
     """
-    loaded = load_orders(cfg.data, make_desensitizer(cfg.desensitize), progress=progress)
+    loaded = prepared_orders(cfg.data, cfg.split, cfg.desensitize, cfg.paths.prepared, progress=progress)
     found = find_hot_issues(loaded.orders, cfg.hot_issues, cfg.places, progress=progress)
     out = Path(cfg.output_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -170,7 +171,7 @@ def _summary(found: HotIssues, files: dict[str, Path], scored: dict | None, out:
 
 def run_indicator_job(cfg: ComputeIndicatorsConfig, progress: bool = True) -> RunRecord:
     """Lifecycle indicators per period, district and type; write the tables, figures and a Markdown report."""
-    loaded = load_orders(cfg.data, make_desensitizer(cfg.desensitize), progress=progress)
+    loaded = prepared_orders(cfg.data, cfg.split, cfg.desensitize, cfg.paths.prepared, progress=progress)
     orders = loaded.orders
     if orders.empty:
         raise ValueError(f"{cfg.data.path}: no valid orders to compute indicators from "

@@ -192,7 +192,9 @@ def score_file(cfg: BatchScoreConfig, predictor: Predictor, progress: bool = Tru
     examples: dict[str, list[dict[str, str]]] = {}
     start, new_read, new_scored = time.perf_counter(), 0, 0
     # the data door validates (ids repeated across chunks rejected) and masks with the model's own masker
-    chunks = iter_orders(cfg.input, predictor.masker, cfg.chunk_rows, skip=set(manifest.done))
+    # the day is kept before masking: other days' texts are never masked, scored or written
+    day = None if cfg.day is None else date.fromisoformat(cfg.day)
+    chunks = iter_orders(cfg.input, predictor.masker, cfg.chunk_rows, skip=set(manifest.done), day=day)
     total = count_records(cfg.input) if progress else None
     with tqdm(total=total, desc="scoring", unit="order", unit_scale=True, disable=not progress) as bar:
         for chunk in chunks:
@@ -235,23 +237,16 @@ def _part(out: Path, kind: str, k: int) -> Path:
 def _score_chunk(chunk: OrderChunk, cfg: BatchScoreConfig, predictor: Predictor, out: Path,
                  examples: dict[str, list[dict[str, str]]]) -> ChunkCounts:
     loaded, k = chunk.loaded, chunk.index
-    on_day = _on_day(loaded.orders, cfg.day)
-    orders = loaded.orders[on_day].reset_index(drop=True)
+    orders = loaded.orders
     predictions = predictor.predict_desensitized(orders)
     write_table(pa.Table.from_pandas(predictions, schema=PREDICTION_SCHEMA, preserve_index=False),
                 _part(out, "predictions", k))
     write_table(loaded.rejects, _part(out, "rejects", k))
     _collect_examples(orders, predictions, examples, cfg.examples)
-    return ChunkCounts(k, chunk.read, len(orders), len(loaded.rejects), int((~on_day).sum()),
+    return ChunkCounts(k, chunk.read, len(orders), len(loaded.rejects), chunk.other_day,
                        dict(loaded.report.reasons), predictions["route"].value_counts().to_dict(),
                        predictor.routing_tallies(predictions, orders),
                        day_counts(orders, predictions, predictor.profile))
-
-
-def _on_day(orders: pd.DataFrame, day: str | None) -> pd.Series:
-    if day is None:
-        return pd.Series(True, index=orders.index)
-    return (orders["created_at"].dt.date == date.fromisoformat(day)).fillna(False).astype(bool)
 
 
 def _collect_examples(orders: pd.DataFrame, predictions: pd.DataFrame, examples: dict[str, list[dict[str, str]]],

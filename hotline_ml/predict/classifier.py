@@ -219,7 +219,13 @@ class Predictor:
         """Predict a frame whose texts are already masked (by :meth:`desensitize` or the data job)."""
         frame = frame.reset_index(drop=True)
         texts = model_texts(frame, self.classifier.settings.use_title)
-        probs = self.classifier.predict_proba(texts)
+        return self.predictions(frame, self.classifier.predict_proba(texts))
+
+    def predictions(self, frame: pd.DataFrame, probs: Mapping[str, np.ndarray]) -> pd.DataFrame:
+        """Routed predictions of a masked frame from its classifier's probabilities (task -> rows x labels, in
+        the frame's order): what :meth:`predict_desensitized` returns, for probabilities computed already."""
+        frame = frame.reset_index(drop=True)
+        texts = model_texts(frame, self.classifier.settings.use_title)
         t_names, t_top, t_score = _top(probs[self.type_task], self.labels[self.type_task])
         appeal_types = [str(v) for v in t_names[t_top[:, 0]]] if len(texts) else []
         subtype = self._subtype(probs)

@@ -1,14 +1,18 @@
 """Drift of a scored day against the data the model was trained on.
 
-At training time :func:`build_profile` records what the model saw: the training label mix of its appeal-type
-task, the training text lengths (decile edges), the characters of the training texts, and on validation rows
-the predicted type mix, the shares of each route and the rate of characters never seen in training. The profile
-travels with the registered model (artifact ``drift_profile``). Batch scoring counts the same things per chunk
-(:func:`day_counts`, additive, so a resumed run sums them) and :func:`drift_report` compares the day:
+At training time the classifier job calls :func:`build_profile` with what the model saw and its own predictions
+of the validation rows (already computed in memory; nothing is loaded or predicted again): the training label
+mix of its appeal-type task, the training text lengths (decile edges), the characters of the training texts,
+and on validation rows the predicted type mix, the shares of each route and the rate of characters never seen
+in training. The profile travels with the registered model (artifact ``drift_profile``). Batch scoring counts the
+same things per chunk (:func:`day_counts`, additive, so a resumed run sums them) and :func:`drift_report`
+compares the day:
 
-- ``type_mix_psi``: population stability index of the day's *predicted* type mix against the *training label*
-  mix. PSI = sum over types of (day - train) * ln(day / train), shares smoothed by 1e-4; above about 0.25 the
-  mix has moved a lot (a new topic, a surge, a change of intake).
+- ``type_mix_psi``: population stability index of the day's *predicted* type mix against the *validation
+  predicted* mix: like with like, so a model's own bias (it over-predicts one type) does not read as drift.
+  PSI = sum over types of (day - validation) * ln(day / validation), shares smoothed by 1e-4; above about 0.25
+  the mix has moved a lot (a new topic, a surge, a change of intake). The training label mix is reported beside
+  it.
 - ``text_length_psi``: the same over the training text-length deciles.
 - ``human_review_share`` / ``transfer_share``: the day's share of each route minus its validation share.
 - ``unknown_char_rate``: the day's share of characters never seen in training, minus validation's.
@@ -22,7 +26,6 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -31,13 +34,10 @@ import pandas as pd
 
 from hotline_ml.classify.features import task_values
 from hotline_ml.config import DriftConfig
-from hotline_ml.record import RunRecord
 
 log = logging.getLogger(__name__)
 PROFILE_ARTIFACT = "drift_profile"
 PROFILE_FILE = "drift_profile.json"
-#: Validation rows predicted for the profile (enough for shares to two decimals; bounded so it takes seconds).
-PROFILE_ROWS = 5000
 _EPS = 1e-4
 
 
@@ -65,57 +65,30 @@ class DriftProfile:
         return cls(**json.loads(Path(path).read_text(encoding="utf-8")))
 
 
-def build_profile(predictor, train: pd.DataFrame, validation: pd.DataFrame,
-                  max_rows: int = PROFILE_ROWS) -> DriftProfile:
+def build_profile(type_task: str, train: pd.DataFrame, validation: pd.DataFrame,
+                  predicted: pd.DataFrame) -> DriftProfile:
     """The profile of a trained model: training labels, lengths and characters; validation predictions.
 
     Args:
-        predictor: The model as it will serve (a :class:`~hotline_ml.predict.Predictor`).
+        type_task: The appeal-type task whose mix is compared (``type_l1``).
         train: Training orders (masked), with ``text`` and the labels.
-        validation: Validation orders (masked); at most ``max_rows`` of them are predicted.
+        validation: Validation orders (masked), in the order of ``predicted``.
+        predicted: The model's routed predictions of ``validation`` (``appeal_type`` and ``route`` columns), as
+            the served predictor makes them.
     """
-    task = predictor.type_task
-    labels = task_values(train, task).dropna()
+    labels = task_values(train, type_task).dropna()
     texts = train["text"].fillna("").astype(str)
     edges = np.unique(np.quantile(texts.str.len(), np.linspace(0.1, 0.9, 9))).tolist()
     counts = Counter(ch for t in texts for ch in t if not ch.isspace())
     vocabulary = "".join(sorted(ch for ch, n in counts.items() if n >= 2))
-    val = validation.sample(min(max_rows, len(validation)), random_state=0) if len(validation) else validation
-    predicted = predictor.predict_desensitized(val)
     known = set(vocabulary)
-    chars = [ch for t in val["text"].fillna("").astype(str) for ch in t if not ch.isspace()]
+    chars = [ch for t in validation["text"].fillna("").astype(str) for ch in t if not ch.isspace()]
     return DriftProfile(
-        type_task=task, label_mix=_shares(labels), validation_mix=_shares(predicted["appeal_type"]),
+        type_task=type_task, label_mix=_shares(labels), validation_mix=_shares(predicted["appeal_type"]),
         routes=_shares(predicted["route"]), length_edges=edges,
         length_shares=(_bins(texts.str.len(), edges) / max(1, len(texts))).tolist(), vocabulary=vocabulary,
         unknown_rate=sum(ch not in known for ch in chars) / max(1, len(chars)),
-        rows={"train": len(train), "validation": len(val)})
-
-
-def with_drift_profile(job: Callable[[object], RunRecord]) -> Callable[[object], RunRecord]:
-    """Wrap the classifier job: once it has chosen its model, profile it and register the profile with it.
-
-    The job's ``record.result`` must hold ``train`` and ``validation`` frames (the classifier job's
-    :class:`~hotline_ml.classify.job.TrainedOn`); cross-validation runs, which register nothing, pass through.
-    """
-    from hotline_ml.predict.classifier import Predictor
-    from hotline_ml.predict.loading import ModelInfo
-
-    def run(cfg) -> RunRecord:
-        record = job(cfg)
-        trained_on = record.result
-        if record.model is None or trained_on is None:
-            return record
-        artifacts = record.model.artifacts
-        predictor = Predictor.from_artifacts(artifacts, ModelInfo(artifacts["checkpoint"]))
-        profile = build_profile(predictor, trained_on.train, trained_on.validation)
-        path = profile.save(Path(artifacts["checkpoint"]).parent / PROFILE_FILE)
-        record.model.artifacts[PROFILE_ARTIFACT] = str(path)
-        record.dicts["drift_profile.json"] = {k: v for k, v in asdict(profile).items() if k != "vocabulary"}
-        log.info("drift profile: %s", path)
-        return record
-
-    return run
+        rows={"train": len(train), "validation": len(validation)})
 
 
 def day_counts(orders: pd.DataFrame, predictions: pd.DataFrame, profile: DriftProfile | None) -> dict:
@@ -150,12 +123,13 @@ def drift_report(profile: DriftProfile | None, counts: dict, routes: dict[str, i
     n = counts.get("n", 0)
     if n < cfg.min_orders:
         return {"judged": False, "n": n, "note": f"{n} scored orders < min_orders {cfg.min_orders}: not judged"}
-    types = sorted(set(profile.label_mix) | set(counts["types"]))
+    types = sorted(set(profile.validation_mix) | set(profile.label_mix) | set(counts["types"]))
     day_mix = np.array([counts["types"].get(t, 0) / n for t in types])
+    val_mix = np.array([profile.validation_mix.get(t, 0.0) for t in types])
     train_mix = np.array([profile.label_mix.get(t, 0.0) for t in types])
     lengths = np.array(counts["lengths"], dtype=float) / n
     checks = {
-        "type_mix_psi": _check(psi(day_mix, train_mix), None, cfg.psi_threshold),
+        "type_mix_psi": _check(psi(day_mix, val_mix), None, cfg.psi_threshold),
         "text_length_psi": _check(psi(lengths, np.array(profile.length_shares)), None, cfg.psi_threshold),
     }
     for route in ("human_review", "transfer"):
@@ -163,10 +137,10 @@ def drift_report(profile: DriftProfile | None, counts: dict, routes: dict[str, i
         checks[f"{route}_share"] = _check(day, profile.routes.get(route, 0.0), cfg.route_share_change)
     checks["unknown_char_rate"] = _check(counts["unknown"] / max(1, counts["chars"]), profile.unknown_rate,
                                          cfg.unknown_char_change)
-    shifts = sorted(zip(types, day_mix - train_mix, day_mix, train_mix, strict=True), key=lambda s: -abs(s[1]))
+    shifts = sorted(zip(types, day_mix - val_mix, day_mix, val_mix, train_mix, strict=True), key=lambda s: -abs(s[1]))
     return {"judged": True, "n": n, "checks": checks, "flagged": [k for k, c in checks.items() if c["flagged"]],
-            "largest_type_shifts": [{"type": t, "day": round(float(d), 4), "train": round(float(tr), 4)}
-                                    for t, _, d, tr in shifts[:3]]}
+            "largest_type_shifts": [{"type": t, "day": round(float(d), 4), "validation": round(float(v), 4),
+                                     "train_labels": round(float(tr), 4)} for t, _, d, v, tr in shifts[:3]]}
 
 
 def psi(actual: np.ndarray, expected: np.ndarray) -> float:
@@ -186,8 +160,9 @@ def format_drift(report: dict) -> list[str]:
     for name, c in report["checks"].items():
         base = "" if c["baseline"] is None else f" (validation {c['baseline']:.3f}, change {c['change']:+.3f})"
         lines.append(f"  {'!' if c['flagged'] else ' '} {name}: {c['value']:.3f}{base}, threshold {c['threshold']}")
-    shifts = ", ".join(f"{s['type']} {s['day']:.1%} (train {s['train']:.1%})" for s in report["largest_type_shifts"])
-    lines.append(f"  largest type shifts: {shifts}")
+    shifts = ", ".join(f"{s['type']} {s['day']:.1%} (validation {s['validation']:.1%}, training labels "
+                       f"{s['train_labels']:.1%})" for s in report["largest_type_shifts"])
+    lines.append(f"  largest type shifts (predicted): {shifts}")
     return lines
 
 

@@ -21,6 +21,7 @@ from hotline_ml.classify.families import SERVING_CONFIGS, SERVING_DIR, TextClass
 from hotline_ml.config import DesensitizeConfig, RoutingConfig
 from hotline_ml.config_files import read_config_file
 from hotline_ml.data.desensitize import DEV_SALT
+from hotline_ml.predict.drift import PROFILE_ARTIFACT, PROFILE_FILE
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,7 @@ def fetched(source: str, tracking_uri: str | None = None) -> Iterator[tuple[dict
     """
     if is_model_dir(source):  # a local checkpoint never needs MLflow; its serving defaults travel inside it
         configs = {name: Path(source) / SERVING_DIR / f"{name}.yaml" for name in SERVING_CONFIGS}
+        configs[PROFILE_ARTIFACT] = Path(source) / SERVING_DIR / PROFILE_FILE
         yield ({"checkpoint": Path(source), **{k: p for k, p in configs.items() if p.is_file()}},
                ModelInfo(source))
         return

@@ -31,6 +31,7 @@ import logging
 import os
 import time
 from collections import Counter
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -108,7 +109,9 @@ def score_spark(cfg: BatchScoreConfig, predictor: Predictor, spark: SparkSession
     start = time.perf_counter()
     out = Path(cfg.output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    orders = read_orders_spark(spark, cfg.input, predictor.masker, cfg.chunk_rows)
+    day = None if cfg.day is None else date.fromisoformat(cfg.day)
+    # the day is kept before masking: other days' texts are never masked or scored
+    orders = read_orders_spark(spark, cfg.input, predictor.masker, cfg.chunk_rows, day=day)
     kept = orders.kept.withColumn("day", F.date_format("created_at", "yyyy-MM-dd")).persist()
     on_day = kept if cfg.day is None else kept.filter(F.col("day") == cfg.day)
     parts = cfg.spark.partitions or spark.sparkContext.defaultParallelism

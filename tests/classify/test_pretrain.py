@@ -12,7 +12,7 @@ from hotline_ml.classify.model import load_for_finetuning
 from hotline_ml.classify.pretrain import NO_WORD, WholeWordMaskCollator, pretrain_mlm, word_ids
 from hotline_ml.classify.tokenizer import load_tokenizer
 from hotline_ml.config import DataConfig, TextSource
-from hotline_ml.data import load_texts, make_desensitizer
+from hotline_ml.data import pretraining_texts
 from tests.conftest import SMALL_SYNTHETIC, compose_config
 
 
@@ -69,7 +69,7 @@ def test_pretraining_texts_use_training_split_and_leave_out_holdout(tmp_path: Pa
     cfg.extra_texts = [TextSource(path=str(tmp_path / "extra.csv"), column="body")]
     cfg.holdout = DataConfig(name="h", path=str(tmp_path / "holdout.csv"), format=None, columns={},
                              required=["order_id", "created_at", "text"])
-    texts = load_texts(cfg.data, cfg.split, make_desensitizer(cfg.desensitize), cfg.extra_texts, cfg.holdout)
+    texts = pretraining_texts(cfg.data, cfg.split, cfg.desensitize, cfg.paths.prepared, cfg.extra_texts, cfg.holdout)
     assert "额外的未标注文本，电话[电话]" in texts  # extra texts arrive desensitized
     from hotline_ml.data.splits import near_duplicate_key
 

@@ -19,13 +19,14 @@ def prepared(small_prepare_cfg):
     return prepare_data(small_prepare_cfg, progress=False)
 
 
-def test_entry_config_composes_with_every_data_and_split_option() -> None:
+def test_entry_config_composes_with_every_data_and_split_option(monkeypatch) -> None:
+    monkeypatch.delenv("HOTLINE_PREPARED_DATA")
     for data in ["synthetic", "tipdm2020c"]:
         for split in ["time", "stratified"]:
             cfg = compose_config("prepare_data", [f"data={data}", f"split={split}"])
             assert cfg.data.name == data and cfg.split.method == split
     cfg = compose_config("prepare_data")
-    assert cfg.output_dir == "data/prepared/synthetic"
+    assert cfg.paths.prepared == "data/prepared"
 
 
 def test_config_typos_fail_at_compose_time() -> None:
@@ -62,7 +63,7 @@ def test_no_raw_pii_leaves_the_data_layer(prepared, small_corpus) -> None:
 
 def test_outputs_are_written(prepared) -> None:
     files = prepared.files
-    for name in ["train", "validation", "test", "rejects", "summary"]:
+    for name in ["train", "validation", "test", "rejects", "summary", "manifest"]:
         assert Path(files[name]).is_file()
     summary = json.loads(Path(files["summary"]).read_text(encoding="utf-8"))
     assert summary["load"]["kept"] == prepared.splits.load_report.kept

@@ -27,7 +27,7 @@ def test_tipdm_full_job_with_stratified_split(external_dir, monkeypatch, tmp_pat
     from hotline_ml.data.prepare import prepare_data
 
     monkeypatch.setenv("HOTLINE_EXTERNAL_DATA", str(external_dir))
-    cfg = compose_config("prepare_data", ["data=tipdm2020c", "split=stratified", f"output_dir={tmp_path}"])
+    cfg = compose_config("prepare_data", ["data=tipdm2020c", "split=stratified", f"paths.prepared={tmp_path}"])
     prepared = prepare_data(cfg, progress=False)
     assert sum(prepared.splits.split_report.sizes.values()) == 493
-    assert (tmp_path / "rejects.csv").is_file()
+    assert (tmp_path / "tipdm2020c" / "rejects.csv").is_file()

@@ -11,7 +11,7 @@ import pytest
 
 from hotline_ml.predict import Predictor
 from hotline_ml.predict.batch import score_file
-from hotline_ml.predict.drift import PROFILE_ARTIFACT, psi
+from hotline_ml.predict.drift import PROFILE_ARTIFACT, build_profile, psi
 from hotline_ml.predict.loading import ModelInfo
 from tests.conftest import classifier_overrides, compose_config
 
@@ -22,19 +22,19 @@ NEW_TOPIC = ["猴痘疫苗哪里能打？社区卫生站说没货，已经跑了
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory, tiny_bert_dir: Path):
-    """The real classifier job (linear family only) wrapped as the entry script wraps it."""
+    """The real classifier job (linear family only): it profiles its own model."""
     from hotline_ml.classify.job import run_classifier_job
-    from hotline_ml.predict.drift import with_drift_profile
 
     tmp = tmp_path_factory.mktemp("drift")
     cfg = compose_config("train_classifier", classifier_overrides(tmp, tiny_bert_dir, "classifier.families=[linear]",
-                                                                  "classifier.max_train_samples=3000"))
-    record = with_drift_profile(run_classifier_job)(cfg)
+                                                                  "classifier.max_train_samples=3000",
+                                                                  "classifier.max_eval_samples=1000"))
+    record = run_classifier_job(cfg)
     return record, Predictor.from_artifacts(record.model.artifacts, ModelInfo("test"))
 
 
-def day_file(path: Path, orders: pd.DataFrame) -> Path:
-    orders[["order_id", "created_at", "text"]].to_csv(path, index=False)
+def day_file(path: Path, orders: pd.DataFrame, columns: tuple[str, ...] = ("order_id", "created_at", "text")) -> Path:
+    orders[list(columns)].to_csv(path, index=False)
     return path
 
 
@@ -76,6 +76,40 @@ def test_a_day_with_a_new_topic_is_flagged(trained, small_corpus, tmp_path: Path
     import json
 
     assert json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))["drift"]["flagged"]
+
+
+class Biased:
+    """A trained model with a bias of its own: one type gets extra probability, so it wins every close call."""
+
+    def __init__(self, inner, label: str, task: str = "type_l1") -> None:
+        self.inner, self.settings, self.labels = inner, inner.settings, inner.labels
+        self.column, self.task = inner.labels[task].index(label), task
+
+    def predict_proba(self, texts: list[str]) -> dict[str, np.ndarray]:
+        probs = self.inner.predict_proba(texts)
+        p = probs[self.task].copy()
+        p[:, self.column] += 0.9
+        probs[self.task] = p / p.sum(axis=1, keepdims=True)
+        return probs
+
+
+def test_a_biased_model_is_judged_against_its_own_validation_mix(trained, small_corpus, tmp_path: Path) -> None:
+    """The profile compares the day's predicted mix with the validation predicted mix: a model that
+    over-predicts one type is not flagged on a day drawn like validation, and is flagged on a shifted day."""
+    record, predictor = trained
+    label = predictor.labels["type_l1"][-1]
+    biased = Predictor(Biased(predictor.classifier, label), predictor.router, predictor.masker, predictor.info)
+    train, val = record.result.train, record.result.validation
+    biased.profile = build_profile("type_l1", train, val, biased.predict_desensitized(val))
+    assert biased.profile.validation_mix[label] > biased.profile.label_mix.get(label, 0.0) + 0.1  # really biased
+    like_validation = small_corpus.orders.tail(300)
+    columns = ("order_id", "created_at", "title", "text")  # as the validation rows were read
+    quiet = score(day_file(tmp_path / "quiet.csv", like_validation, columns), tmp_path / "quiet", biased).drift
+    assert quiet["judged"] and "type_mix_psi" not in quiet["flagged"], quiet
+    top = like_validation["appeal_type"].str.split("/").str[0].value_counts().index[0]
+    shifted_rows = small_corpus.orders[small_corpus.orders["appeal_type"].str.startswith(top)].tail(300)
+    shifted = score(day_file(tmp_path / "shifted.csv", shifted_rows, columns), tmp_path / "shifted", biased).drift
+    assert "type_mix_psi" in shifted["flagged"], shifted
 
 
 def test_too_few_orders_are_not_judged(trained, small_corpus, tmp_path: Path) -> None:
