@@ -39,8 +39,8 @@ import torch
 from sklearn.metrics import f1_score
 from transformers import BertConfig, BertForSequenceClassification, pipeline
 
+from hotline_ml.classify.families.bert import SUGGESTED_GPU_BATCH_SIZE, BertClassifier, resolve_device
 from hotline_ml.classify.features import model_texts
-from hotline_ml.classify.inference import SUGGESTED_GPU_BATCH_SIZE, AppealClassifier, resolve_device
 from hotline_ml.classify.model import HotlineBertClassifier
 from hotline_ml.cli import compose
 from hotline_ml.config import DesensitizeConfig
@@ -94,11 +94,11 @@ class Rate:
     gflop_per_s: float
 
 
-def load_model(args: argparse.Namespace) -> tuple[AppealClassifier, ModelInfo, bool]:
+def load_model(args: argparse.Namespace) -> tuple[BertClassifier, ModelInfo, bool]:
     """The registered (or given) classifier; else the fallback encoder with untrained heads."""
     try:
         classifier, info = load_classifier(args.model, args.tracking_uri)
-        if isinstance(classifier, AppealClassifier):
+        if isinstance(classifier, BertClassifier):
             return classifier, info, True
         print(f"! {args.model} is a {type(classifier).__name__}, not a BERT; untrained heads instead")
     except (ValueError, OSError) as e:
@@ -106,7 +106,7 @@ def load_model(args: argparse.Namespace) -> tuple[AppealClassifier, ModelInfo, b
     return untrained(args.fallback_encoder), ModelInfo(args.fallback_encoder), False
 
 
-def speed_model(size: str, like: AppealClassifier) -> AppealClassifier:
+def speed_model(size: str, like: BertClassifier) -> BertClassifier:
     """A randomly initialised encoder of ``size`` with ``like``'s heads' label spaces, tokenizer and settings
     (speed only: its predictions mean nothing)."""
     layers, hidden, heads, inter, vocab = SIZES[size]
@@ -117,12 +117,12 @@ def speed_model(size: str, like: AppealClassifier) -> AppealClassifier:
     src = like.model.config
     config.tasks, config.pooling, config.temperatures = dict(src.tasks), src.pooling, dict(src.temperatures or {})
     torch.manual_seed(0)
-    return AppealClassifier(HotlineBertClassifier(config), like.tokenizer, like.settings)
+    return BertClassifier(HotlineBertClassifier(config), like.tokenizer, like.settings)
 
 
-def untrained(encoder: str) -> AppealClassifier:
+def untrained(encoder: str) -> BertClassifier:
+    from hotline_ml.classify.families.base import InferenceSettings
     from hotline_ml.classify.features import LabelSpace
-    from hotline_ml.classify.inference import InferenceSettings
     from hotline_ml.classify.model import load_for_finetuning
     from hotline_ml.classify.tokenizer import load_tokenizer
 
@@ -133,10 +133,10 @@ def untrained(encoder: str) -> AppealClassifier:
     tokenizer = load_tokenizer(encoder)
     model = load_for_finetuning(encoder, tokenizer, LabelSpace(tasks), {t: [1.0] * len(v) for t, v in tasks.items()})
     model.config.temperatures = {t: 1.0 for t in tasks}
-    return AppealClassifier(model, tokenizer, InferenceSettings(max_length=256, use_title=False))
+    return BertClassifier(model, tokenizer, InferenceSettings(max_length=256, use_title=False))
 
 
-def as_sequence_classifier(classifier: AppealClassifier, task: str) -> BertForSequenceClassification:
+def as_sequence_classifier(classifier: BertClassifier, task: str) -> BertForSequenceClassification:
     """A standard HF model with our encoder and ``task`` head, for ``pipeline("text-classification")``."""
     config = classifier.model.config.__class__.from_dict(classifier.model.config.to_dict())
     labels = classifier.labels[task]
@@ -168,7 +168,7 @@ def latency_ms(predictor: Predictor, records: list[dict]) -> tuple[float, float]
     return float(np.percentile(times, 50)), float(np.percentile(times, 99))
 
 
-def encoder_flops(classifier: AppealClassifier, texts: list[str]) -> float:
+def encoder_flops(classifier: BertClassifier, texts: list[str]) -> float:
     """Floating-point operations of the encoder for ``texts`` (matmuls only: projections, FFN, attention)."""
     c = classifier.model.config
     h, inter, layers = c.hidden_size, c.intermediate_size, c.num_hidden_layers
@@ -183,7 +183,7 @@ def macro_f1(frame: pd.DataFrame, predicted: pd.Series) -> float:
     return float(f1_score(truth, predicted, average="macro"))
 
 
-def baseline(classifier: AppealClassifier, info: ModelInfo, trained: bool, frame: pd.DataFrame,
+def baseline(classifier: BertClassifier, info: ModelInfo, trained: bool, frame: pd.DataFrame,
              ours: Predictor, args: argparse.Namespace) -> None:
     """Our path against ``transformers.pipeline``, single-record latency and int8's accuracy loss (printed)."""
     texts = model_texts(frame, classifier.settings.use_title)
@@ -239,7 +239,7 @@ def devices(spec: str) -> list[str]:
     return out
 
 
-def throughput(classifier: AppealClassifier, size: str, frame: pd.DataFrame, ours: Predictor,
+def throughput(classifier: BertClassifier, size: str, frame: pd.DataFrame, ours: Predictor,
                args: argparse.Namespace) -> list[Rate]:
     """``Predictor.predict_batch`` orders/s of ``classifier`` on each device and precision asked for."""
     texts = model_texts(frame, classifier.settings.use_title)

@@ -375,7 +375,7 @@ class ModelConfig:
 
 
 class Family(Choice):
-    """Model families that compete in the classifier job (``hotline_ml/classify/families.py``)."""
+    """Model families that compete in the classifier job (``hotline_ml/classify/families/__init__.py``)."""
 
     bert = "bert"
     linear = "linear"
@@ -1184,7 +1184,7 @@ class PredictorConfig:
 
 @dataclass
 class DriftConfig:
-    """When a scored day counts as drifted from the training data (:mod:`hotline_ml.predict.drift`).
+    """When a scored day counts as drifted from the training data (:mod:`hotline_ml.drift`).
 
     Attributes:
         psi_threshold: Flag a population stability index above this (type mix, text lengths); 0.1-0.25 is a

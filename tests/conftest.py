@@ -1,28 +1,13 @@
-"""Shared fixtures: offline environment, composed configs, a small synthetic corpus."""
+"""Shared fixtures: offline environment, a small synthetic corpus, a tiny BERT, the routing config, Spark.
+Helpers that are not fixtures live in tests/helpers.py."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from hydra import compose, initialize_config_dir
-from omegaconf import OmegaConf
 
-from hotline_ml.config import register_configs
-
-ROOT = Path(__file__).resolve().parents[1]
-CONF = ROOT / "conf"
-EXTERNAL = ROOT.parent / "shared" / "data" / "external"
-
-register_configs()
-
-# a small corpus spanning a heating season and the 2026 Spring Festival; generated once per test session
-SMALL_SYNTHETIC = [
-    "data.synthetic.n_orders=4000",
-    "data.synthetic.start=2025-10-01",
-    "data.synthetic.end=2026-03-31",
-    "data.synthetic.surges.n_events=3",
-]
+from tests.helpers import EXTERNAL, SMALL_SYNTHETIC, compose_config
 
 
 @pytest.fixture(autouse=True)
@@ -32,13 +17,6 @@ def _offline(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow.db")
     monkeypatch.setenv("HOTLINE_PREPARED_DATA", str(tmp_path / "prepared"))  # conf/paths: never the repo's data/
-
-
-def compose_config(config_name: str, overrides: list[str] | None = None):
-    """Compose a real entry config from conf/ and convert it to its typed object."""
-    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
-        cfg = compose(config_name=config_name, overrides=overrides or [])
-    return OmegaConf.to_object(cfg)
 
 
 @pytest.fixture(scope="session")
@@ -83,14 +61,6 @@ def tiny_bert_dir(tmp_path_factory: pytest.TempPathFactory, small_corpus) -> Pat
     return path
 
 
-def classifier_overrides(tmp: Path, tiny_bert_dir: Path, *extra: str) -> list[str]:
-    """Overrides that shrink the real train_classifier config to a 2-step run on the small corpus."""
-    return [*SMALL_SYNTHETIC, f"data.path={tmp}/orders.csv", f"output_dir={tmp}/out", "trainer=smoke",
-            f"model.pretrained={tiny_bert_dir}", "model.max_length=64", "classifier.max_train_samples=120",
-            "classifier.max_eval_samples=80", "classifier.linear.max_features=5000",
-            "classifier.linear.C_grid=[1.0]", *extra]
-
-
 @pytest.fixture(scope="session")
 def spark_test_session():
     """One local[2] Spark session (conf/spark/local.yaml) for every Spark test: modules that open their own
@@ -100,3 +70,17 @@ def spark_test_session():
 
     with spark_session(compose_config("batch_score").spark) as session:
         yield session
+
+
+@pytest.fixture(scope="session")
+def routing_cfg():
+    """The real routing config (conf/routing/default.yaml, chosen explicitly: serving defaults to the model's)."""
+    return compose_config("serve", ["routing=default"]).routing
+
+
+@pytest.fixture(scope="session")
+def router(routing_cfg):
+    """A router built from the real routing config."""
+    from hotline_ml.triage import Router
+
+    return Router(routing_cfg)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from hotline_ml.cli import JOBS, main
-from tests.conftest import CONF, ROOT
+from tests.helpers import CONF, ROOT
 
 CLI = Path(sys.executable).with_name("hotline-ml")
 SCRIPTS = {"prepare-data": "training/prepare_data.py", "pretrain-mlm": "training/pretrain_mlm.py",

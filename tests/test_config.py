@@ -23,7 +23,7 @@ from hotline_ml.config import (
     SplitMethod,
     register_configs,
 )
-from tests.conftest import CONF, compose_config
+from tests.helpers import CONF, compose_config
 
 #: Every entry config, and the variants that bring in other groups (experiments, optional routing and masking).
 ENTRY_CONFIGS = [

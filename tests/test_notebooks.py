@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from hotline_ml import tracking
-from tests.conftest import ROOT, SMALL_SYNTHETIC, classifier_overrides, compose_config
+from tests.helpers import ROOT, SMALL_SYNTHETIC, classifier_overrides, compose_config
 
 NOTEBOOKS = ROOT / "notebooks"
 REVIEW = NOTEBOOKS / "01_experiment_review.ipynb"

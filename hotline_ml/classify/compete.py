@@ -18,9 +18,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hotline_ml.classify.ensemble import EnsembleClassifier
 from hotline_ml.classify.evaluate import Evaluation, evaluate_model
 from hotline_ml.classify.families import TextClassifier
+from hotline_ml.classify.families.base import InferenceSettings
+from hotline_ml.classify.families.bert import BertClassifier
+from hotline_ml.classify.families.ensemble import EnsembleClassifier
+from hotline_ml.classify.families.linear import LinearClassifier
 from hotline_ml.classify.features import (
     LabelSpace,
     encode_dataset,
@@ -30,8 +33,6 @@ from hotline_ml.classify.features import (
     subsample,
     task_values,
 )
-from hotline_ml.classify.inference import AppealClassifier, InferenceSettings
-from hotline_ml.classify.linear import LinearClassifier
 from hotline_ml.classify.metrics import classification_metrics, softmax
 from hotline_ml.classify.model import class_weights, load_for_finetuning
 from hotline_ml.classify.tokenizer import load_tokenizer
@@ -148,7 +149,7 @@ def _refit(cfg: TrainClassifierConfig, model: LinearClassifier, name: str, label
 
 
 def _fine_tune_bert(cfg: TrainClassifierConfig, labels: LabelSpace, settings: InferenceSettings,
-                    train: pd.DataFrame, val: pd.DataFrame, work_dir: Path, log_fn: LogFn | None) -> AppealClassifier:
+                    train: pd.DataFrame, val: pd.DataFrame, work_dir: Path, log_fn: LogFn | None) -> BertClassifier:
     c = cfg.classifier
     tokenizer = load_tokenizer(cfg.model.pretrained)
     sets = {name: encode_dataset(f, tokenizer, labels, cfg.model.max_length, c.use_title)
@@ -160,7 +161,7 @@ def _fine_tune_bert(cfg: TrainClassifierConfig, labels: LabelSpace, settings: In
     trainer = fine_tune(model, tokenizer, sets["train"], sets["validation"], cfg.trainer, str(trainer_dir),
                         cfg.seed, c.primary_task, c.early_stopping_patience, log_fn)
     shutil.rmtree(trainer_dir, ignore_errors=True)  # intermediate checkpoints; the best model is in memory
-    return AppealClassifier(trainer.model, tokenizer, settings)
+    return BertClassifier(trainer.model, tokenizer, settings)
 
 
 def _evaluate(model: TextClassifier, labels: LabelSpace, val_logits: dict[str, np.ndarray],

@@ -25,20 +25,18 @@ from hotline_ml.classify.compete import BASELINE, Competition, compete
 from hotline_ml.classify.corrections import CorrectedOrders, apply_corrections, correction_accuracy, read_corrections
 from hotline_ml.classify.evaluate import markdown_report
 from hotline_ml.classify.families import SERVING_DIR
+from hotline_ml.classify.families.linear import LinearClassifier
 from hotline_ml.classify.features import model_texts, subsample, task_values
-from hotline_ml.classify.linear import LinearClassifier
 from hotline_ml.config import Family, TrainClassifierConfig
 from hotline_ml.config_files import write_config_files
 from hotline_ml.data.label_tree import label_descriptions
 from hotline_ml.data.prepared import prepared_orders, prepared_splits
 from hotline_ml.data.splits import group_summary, grouped_folds, repost_groups
+from hotline_ml.drift import PROFILE_ARTIFACT, PROFILE_FILE, build_profile
 from hotline_ml.markdown import markdown_table
-from hotline_ml.predict.classifier import Predictor
-from hotline_ml.predict.drift import PROFILE_ARTIFACT, PROFILE_FILE, build_profile
-from hotline_ml.predict.loading import ModelInfo
 from hotline_ml.record import ModelToRegister, RunRecord
 from hotline_ml.registry import classifier_rule
-from hotline_ml.triage import Router
+from hotline_ml.triage import Router, route_probabilities
 
 log = logging.getLogger(__name__)
 # the registered model is the whole predictor (mask -> model -> route -> trace), named here, not imported
@@ -101,9 +99,12 @@ def _drift_profile(cfg: TrainClassifierConfig, comp: Competition, train: pd.Data
                    checkpoint: Path) -> Path:
     """The drift profile of the registered model, from the validation probabilities the competition computed
     (routed as the served predictor routes them), saved in the model's ``serving/`` directory."""
-    predictor = Predictor(comp.model, Router(cfg.routing), None, ModelInfo(str(checkpoint)))
-    predicted = predictor.predictions(val, comp.validation_probs[comp.winner])
-    profile = build_profile(predictor.type_task, train, val, predicted)
+    probs = comp.validation_probs[comp.winner]
+    routed = route_probabilities(Router(cfg.routing), model_texts(val, cfg.classifier.use_title), probs,
+                                 comp.labels.tasks)
+    predicted = pd.DataFrame({"appeal_type": routed.appeal_types, "route": [d.route for d in routed.decisions]})
+    task = "type_l1" if "type_l1" in comp.labels.tasks else next(iter(comp.labels.tasks))
+    profile = build_profile(task, task_values(train, task), train["text"], val["text"], predicted)
     path = profile.save(checkpoint / SERVING_DIR / PROFILE_FILE)
     log.info("drift profile: %s", path)
     return path

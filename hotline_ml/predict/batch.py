@@ -9,7 +9,7 @@ Layout of ``output_dir``::
     predictions.parquet (or .csv), rejects.csv, summary.json    assembled from the parts at the end; for labelled
                                    input summary.json holds the routing evaluation (``routing``) beside the
                                    summed counts behind it (``evaluation``); ``drift`` compares the day with
-                                   the model's training data (:mod:`hotline_ml.predict.drift`)
+                                   the model's training data (:mod:`hotline_ml.drift`)
 
 Chunking is deterministic (records ``k * chunk_rows + 1 ..`` of the file), so a run killed at any point and
 rerun skips the chunks in the manifest, redoes the one it was in (overwriting any half-written part) and
@@ -41,8 +41,8 @@ from hotline_ml.config import BatchScoreConfig
 from hotline_ml.data.io import write_table
 from hotline_ml.data.load import OrderChunk, count_records, iter_orders
 from hotline_ml.data.schema import REJECT_COLUMNS
+from hotline_ml.drift import add_counts, day_counts, drift_report, format_drift
 from hotline_ml.predict.classifier import FLOAT_COLUMNS, LIST_COLUMNS, PREDICTION_COLUMNS, Predictor
-from hotline_ml.predict.drift import add_counts, day_counts, drift_report, format_drift
 from hotline_ml.triage import RoutingEvaluation
 
 log = logging.getLogger(__name__)

@@ -26,9 +26,9 @@ from hotline_ml.classify.families import TextClassifier
 from hotline_ml.classify.features import model_texts
 from hotline_ml.config import DesensitizeConfig, Precision, PredictorConfig, RoutingConfig
 from hotline_ml.data.desensitize import Desensitizer, make_desensitizer
-from hotline_ml.predict.drift import PROFILE_ARTIFACT, DriftProfile
+from hotline_ml.drift import PROFILE_ARTIFACT, DriftProfile
 from hotline_ml.predict.loading import ModelInfo, fetched, load_checkpoint, model_masking, model_routing
-from hotline_ml.triage import Router, emergency_probability, routing_tallies
+from hotline_ml.triage import Router, route_probabilities, routing_tallies
 from hotline_ml.types import Prediction, RoutingDecision
 
 log = logging.getLogger(__name__)
@@ -153,7 +153,7 @@ class Predictor:
             int8: Dynamic int8 quantization (CPU; with ``device=auto`` an int8 model stays on the CPU).
             batch_size: Texts per forward pass; ``None`` keeps the model's.
             num_threads: torch intra-op threads (process-wide); ``None`` keeps torch's.
-            device: ``cpu``, ``auto``, ``cuda``, ``cuda:<n>`` or ``mps`` (see ``AppealClassifier.on_device``).
+            device: ``cpu``, ``auto``, ``cuda``, ``cuda:<n>`` or ``mps`` (see ``BertClassifier.on_device``).
             precision: ``fp32``, ``fp16`` or ``bf16``.
 
         Returns:
@@ -226,21 +226,17 @@ class Predictor:
         the frame's order): what :meth:`predict_desensitized` returns, for probabilities computed already."""
         frame = frame.reset_index(drop=True)
         texts = model_texts(frame, self.classifier.settings.use_title)
-        t_names, t_top, t_score = _top(probs[self.type_task], self.labels[self.type_task])
-        appeal_types = [str(v) for v in t_names[t_top[:, 0]]] if len(texts) else []
-        subtype = self._subtype(probs)
-        emergency = emergency_probability(probs, self.labels, self.router.cfg.emergency_label)
-        decisions = self.router.decide_many(texts, t_score, emergency,
-                                            appeal_types=_grades(appeal_types, subtype["appeal_subtype"]),
-                                            human=_flags(frame, len(texts)))
+        routed = route_probabilities(self.router, texts, probs, self.labels, human=_flags(frame, len(texts)))
+        decisions = routed.decisions
         cols: dict[str, Any] = {
             "order_id": [None if v is None else str(v) for v in frame.get("order_id", [None] * len(texts))],
-            "appeal_type": appeal_types,
-            "appeal_type_score": t_score,
-            "appeal_type_top3": [[{"label": str(t_names[j]), "score": float(p[j])} for j in idx]
-                                 for p, idx in zip(probs[self.type_task], t_top, strict=True)],
+            "appeal_type": routed.appeal_types,
+            "appeal_type_score": routed.type_score,
+            "appeal_type_top3": [[{"label": str(routed.type_names[j]), "score": float(p[j])} for j in idx]
+                                 for p, idx in zip(probs[self.type_task], routed.type_top, strict=True)],
+            "appeal_subtype": routed.subtypes,
+            "appeal_subtype_score": routed.subtype_scores,
         }
-        cols.update(subtype)
         cols.update(self._urgency(probs, decisions))
         cols.update({"route": [d.route for d in decisions], "transfer_to": [list(d.transfer_to) for d in decisions],
                      "route_reasons": [list(d.reasons) for d in decisions]})
@@ -254,13 +250,6 @@ class Predictor:
         ``triage.routing_tallies``), by this predictor's emergency label and automation policy."""
         return routing_tallies(predictions, truth, self.router.cfg.emergency_label, self.router.policy.is_automatable)
 
-    def _subtype(self, probs: dict[str, np.ndarray]) -> dict[str, Any]:
-        n = len(next(iter(probs.values())))
-        if self.subtype_task is None:
-            return {"appeal_subtype": [None] * n, "appeal_subtype_score": [np.nan] * n}
-        names, top, score = _top(probs[self.subtype_task], self.labels[self.subtype_task])
-        return {"appeal_subtype": names[top[:, 0]] if n else [], "appeal_subtype_score": score}
-
     def _urgency(self, probs: dict[str, np.ndarray], decisions: list[RoutingDecision]) -> dict[str, Any]:
         p = probs.get("urgency")
         names = self.labels.get("urgency", [])
@@ -270,19 +259,6 @@ class Predictor:
             urgency.append(label)
             score.append(float(p[i, names.index(label)]) if p is not None and label in names else np.nan)
         return {"urgency": urgency, "urgency_score": score}
-
-
-def _top(p: np.ndarray, labels: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    names = np.array(labels, dtype=object)
-    top = np.argsort(-p, axis=1, kind="stable")[:, :3]
-    score = p[np.arange(len(p)), top[:, 0]] if len(p) else np.zeros(0)
-    return names, top, score.astype(float)
-
-
-def _grades(types: list[str], subtypes: list[str | None]) -> list[str]:
-    """The grade the automation policy checks: the ``一级/二级`` subtype when it lies under the predicted first
-    level (the policy lists second-level grades), else the first level alone (never automatable by itself)."""
-    return [s if s is not None and str(s).split("/")[0] == t else t for t, s in zip(types, subtypes, strict=True)]
 
 
 def _flags(frame: pd.DataFrame, n: int) -> list[bool]:

@@ -21,7 +21,7 @@ from hotline_ml.classify.families import SERVING_CONFIGS, SERVING_DIR, TextClass
 from hotline_ml.config import DesensitizeConfig, RoutingConfig
 from hotline_ml.config_files import read_config_file
 from hotline_ml.data.desensitize import DEV_SALT
-from hotline_ml.predict.drift import PROFILE_ARTIFACT, PROFILE_FILE
+from hotline_ml.drift import PROFILE_ARTIFACT, PROFILE_FILE
 
 log = logging.getLogger(__name__)
 

@@ -39,9 +39,9 @@ import pandas as pd
 
 from hotline_ml.config import BatchScoreConfig, SparkConfig
 from hotline_ml.data.spark_read import read_orders_spark
+from hotline_ml.drift import add_counts, day_counts, drift_report
 from hotline_ml.predict.batch import BatchResult, _check, _collect_examples
 from hotline_ml.predict.classifier import FLOAT_COLUMNS, INPUT_FIELDS, PREDICTION_COLUMNS, Predictor
-from hotline_ml.predict.drift import add_counts, day_counts, drift_report
 from hotline_ml.predict.loading import SALT_ENV
 from hotline_ml.triage import routing_tallies
 

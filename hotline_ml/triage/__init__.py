@@ -14,7 +14,7 @@ Layers (one module each; all rules, word lists and thresholds in ``conf/routing/
 
 from hotline_ml.triage.evaluate import RoutingEvaluation, emergency_probability, evaluate_routing, routing_tallies
 from hotline_ml.triage.lexicon import EMERGENCY_LINES, Hit
-from hotline_ml.triage.router import Router, triage_only_decisions
+from hotline_ml.triage.router import RoutedProbabilities, Router, route_probabilities, triage_only_decisions
 
-__all__ = ["EMERGENCY_LINES", "Hit", "Router", "RoutingEvaluation", "emergency_probability", "evaluate_routing",
-           "routing_tallies", "triage_only_decisions"]
+__all__ = ["EMERGENCY_LINES", "Hit", "RoutedProbabilities", "Router", "RoutingEvaluation", "emergency_probability",
+           "evaluate_routing", "route_probabilities", "routing_tallies", "triage_only_decisions"]

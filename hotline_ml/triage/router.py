@@ -17,7 +17,8 @@ Order of precedence (all settings in ``conf/routing/default.yaml``):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -25,6 +26,7 @@ from hotline_ml.config import RoutingConfig
 from hotline_ml.triage.concepts import Concepts
 from hotline_ml.triage.cues import compile_rule
 from hotline_ml.triage.detector import EmergencyDetector, load_detector
+from hotline_ml.triage.evaluate import emergency_probability
 from hotline_ml.triage.framing import Frame, Framing
 from hotline_ml.triage.lexicon import Hit, Lexicon
 from hotline_ml.triage.policy import AutomationPolicy
@@ -147,3 +149,63 @@ def triage_only_decisions(router: Router, texts: Sequence[str]) -> list[RoutingD
     grade = next(iter(router.policy.automatable), None)
     n = len(texts)
     return router.decide_many(list(texts), np.ones(n), np.zeros(n), appeal_types=[grade] * n)
+
+
+@dataclass
+class RoutedProbabilities:
+    """A classifier's probabilities of a batch, read and routed (:func:`route_probabilities`).
+
+    Attributes:
+        type_names: The appeal-type labels, as an object array.
+        type_top: Indices of each row's three most probable types, (n, 3).
+        type_score: Probability of each row's top type, (n,).
+        appeal_types: Each row's top type.
+        subtypes: Each row's top ``一级/二级`` subtype (``None`` without a subtype task).
+        subtype_scores: Its probability (NaN without a subtype task).
+        decisions: The router's decision per row.
+    """
+
+    type_names: np.ndarray
+    type_top: np.ndarray
+    type_score: np.ndarray
+    appeal_types: list[str]
+    subtypes: list[str | None]
+    subtype_scores: list[float]
+    decisions: list[RoutingDecision]
+
+
+def route_probabilities(router: Router, texts: Sequence[str], probs: Mapping[str, np.ndarray],
+                        labels: Mapping[str, list[str]], human: Sequence[bool] | None = None) -> RoutedProbabilities:
+    """Read a classifier's probabilities (task -> rows x labels) and route every row: the one path from
+    probabilities to a route, shared by the served predictor and the drift profile of the training job.
+
+    The type task is ``type_l1`` (else the first task), the subtype task ``type_l2`` when there is one; the
+    policy checks the subtype when it lies under the predicted first level (:func:`policy_grades`).
+    """
+    type_task = "type_l1" if "type_l1" in labels else next(iter(labels))
+    names, top, score = top_labels(probs[type_task], labels[type_task])
+    appeal_types = [str(v) for v in names[top[:, 0]]] if len(texts) else []
+    n = len(appeal_types)
+    if "type_l2" in labels:
+        sub_names, sub_top, sub_score = top_labels(probs["type_l2"], labels["type_l2"])
+        subtypes, subtype_scores = [str(v) for v in sub_names[sub_top[:, 0]]] if n else [], list(sub_score)
+    else:
+        subtypes, subtype_scores = [None] * n, [np.nan] * n
+    emergency = emergency_probability(probs, labels, router.cfg.emergency_label)
+    decisions = router.decide_many(texts, score, emergency, appeal_types=policy_grades(appeal_types, subtypes),
+                                   human=human)
+    return RoutedProbabilities(names, top, score, appeal_types, subtypes, subtype_scores, decisions)
+
+
+def top_labels(p: np.ndarray, labels: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Label names, each row's top-3 label indices, and each row's top probability."""
+    names = np.array(labels, dtype=object)
+    top = np.argsort(-p, axis=1, kind="stable")[:, :3]
+    score = p[np.arange(len(p)), top[:, 0]] if len(p) else np.zeros(0)
+    return names, top, score.astype(float)
+
+
+def policy_grades(types: list[str], subtypes: list[str | None]) -> list[str]:
+    """The grade the automation policy checks: the ``一级/二级`` subtype when it lies under the predicted first
+    level (the policy lists second-level grades), else the first level alone (never automatable by itself)."""
+    return [s if s is not None and str(s).split("/")[0] == t else t for t, s in zip(types, subtypes, strict=True)]

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from hotline_ml.classify.corrections import apply_corrections, join_corrections, read_corrections
-from tests.conftest import classifier_overrides, compose_config
+from tests.helpers import classifier_overrides, compose_config
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ import pytest
 from hotline_ml.classify.compete import BASELINE, compete
 from hotline_ml.classify.job import run_classifier_job
 from hotline_ml.data.splits import grouped_folds, repost_groups
-from tests.conftest import compose_config
+from tests.helpers import compose_config
 
 TIPDM_CLASSES = ["城乡建设", "环境保护", "交通运输", "教育文体", "劳动和社会保障", "商贸旅游", "卫生计生"]
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hotline_ml.classify.ensemble import EnsembleClassifier, fit_weight
 from hotline_ml.classify.families import family_of, load_model
-from hotline_ml.classify.inference import InferenceSettings
-from hotline_ml.classify.linear import LinearClassifier
-from tests.conftest import compose_config
+from hotline_ml.classify.families.base import InferenceSettings
+from hotline_ml.classify.families.ensemble import EnsembleClassifier, fit_weight
+from hotline_ml.classify.families.linear import LinearClassifier
+from tests.helpers import compose_config
 
 LABELS = {"type_l1": ["城乡建设", "劳动和社会保障"], "urgency": ["紧急", "加急", "一般"]}
 TEXTS = ["小区路灯坏了晚上很黑", "楼下道路破损积水严重", "小区电梯经常停运", "路边井盖缺失很危险",
@@ -79,15 +79,15 @@ def test_ensemble_weight_follows_the_better_member() -> None:
 def test_bert_linear_and_ensemble_reload_with_the_same_predictions(tmp_path: Path, tiny_bert_dir: Path) -> None:
     import torch
 
+    from hotline_ml.classify.families.bert import BertClassifier
     from hotline_ml.classify.features import LabelSpace
-    from hotline_ml.classify.inference import AppealClassifier
     from hotline_ml.classify.model import load_for_finetuning
     from hotline_ml.classify.tokenizer import load_tokenizer
 
     torch.manual_seed(0)
     tokenizer = load_tokenizer(str(tiny_bert_dir))
     space = LabelSpace(LABELS)
-    bert = AppealClassifier(load_for_finetuning(str(tiny_bert_dir), tokenizer, space,
+    bert = BertClassifier(load_for_finetuning(str(tiny_bert_dir), tokenizer, space,
                                                 {t: [1.0] * len(v) for t, v in LABELS.items()}),
                             tokenizer, InferenceSettings(max_length=64, use_title=True, batch_size=4))
     bert.set_temperatures({"type_l1": 1.5, "urgency": 1.0})
@@ -109,8 +109,8 @@ def test_bert_linear_and_ensemble_reload_with_the_same_predictions(tmp_path: Pat
 def test_every_family_is_served_by_the_predictor_with_the_same_columns(tmp_path: Path, tiny_bert_dir: Path) -> None:
     import torch
 
+    from hotline_ml.classify.families.bert import BertClassifier
     from hotline_ml.classify.features import LabelSpace
-    from hotline_ml.classify.inference import AppealClassifier
     from hotline_ml.classify.model import load_for_finetuning
     from hotline_ml.classify.tokenizer import load_tokenizer
     from hotline_ml.predict import Predictor
@@ -118,7 +118,7 @@ def test_every_family_is_served_by_the_predictor_with_the_same_columns(tmp_path:
 
     torch.manual_seed(0)
     tokenizer = load_tokenizer(str(tiny_bert_dir))
-    bert = AppealClassifier(load_for_finetuning(str(tiny_bert_dir), tokenizer, LabelSpace(LABELS),
+    bert = BertClassifier(load_for_finetuning(str(tiny_bert_dir), tokenizer, LabelSpace(LABELS),
                                                 {t: [1.0] * len(v) for t, v in LABELS.items()}),
                             tokenizer, InferenceSettings(max_length=64, use_title=True, batch_size=4))
     linear = _linear()

@@ -13,14 +13,15 @@ import numpy as np
 import pytest
 import torch
 
-from hotline_ml.classify.inference import AppealClassifier, InferenceSettings, resolve_device
+from hotline_ml.classify.families.base import InferenceSettings
+from hotline_ml.classify.families.bert import BertClassifier, resolve_device
 from hotline_ml.config import Precision
 from tests.classify.test_families import LABELS, TEXTS, TYPE, URGENCY, _linear
-from tests.conftest import compose_config
+from tests.helpers import compose_config
 
 
 @pytest.fixture(scope="module")
-def classifier(tiny_bert_dir: Path) -> AppealClassifier:
+def classifier(tiny_bert_dir: Path) -> BertClassifier:
     """The tiny BERT with fresh heads scaled up, so its probabilities are far from uniform (a near-uniform
     model would make any two precisions agree)."""
     from hotline_ml.classify.features import LabelSpace
@@ -34,7 +35,7 @@ def classifier(tiny_bert_dir: Path) -> AppealClassifier:
     with torch.no_grad():
         for head in model.heads.values():
             head.weight.mul_(100.0)
-    return AppealClassifier(model, tokenizer, InferenceSettings(max_length=64, use_title=False, batch_size=8))
+    return BertClassifier(model, tokenizer, InferenceSettings(max_length=64, use_title=False, batch_size=8))
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +49,7 @@ def _available(monkeypatch: pytest.MonkeyPatch, cuda: bool, mps: bool = False) -
     monkeypatch.setattr(torch.backends.mps, "is_available", lambda: mps)
 
 
-def test_auto_is_cuda_else_mps_else_the_cpu(classifier: AppealClassifier, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_auto_is_cuda_else_mps_else_the_cpu(classifier: BertClassifier, monkeypatch: pytest.MonkeyPatch) -> None:
     if not (torch.cuda.is_available() or torch.backends.mps.is_available()):  # this machine as it is
         assert classifier.on_device("auto").device.type == "cpu"
     _available(monkeypatch, cuda=False)
@@ -60,7 +61,7 @@ def test_auto_is_cuda_else_mps_else_the_cpu(classifier: AppealClassifier, monkey
     assert resolve_device("auto").type == "cuda"
 
 
-def test_bf16_autocast_on_the_cpu_agrees_with_fp32(classifier: AppealClassifier, texts: list[str]) -> None:
+def test_bf16_autocast_on_the_cpu_agrees_with_fp32(classifier: BertClassifier, texts: list[str]) -> None:
     fp32 = classifier.on_device("cpu", "fp32")
     bf16 = classifier.on_device("cpu", Precision.bf16)
     assert bf16.precision is Precision.bf16 and classifier.precision is Precision.fp32
@@ -86,11 +87,11 @@ class _RecordingTokenizer:
         return self.inner(batch, **kwargs)
 
 
-def test_prefetching_tokenizes_off_the_main_thread_and_changes_no_number(classifier: AppealClassifier,
+def test_prefetching_tokenizes_off_the_main_thread_and_changes_no_number(classifier: BertClassifier,
                                                                          texts: list[str]) -> None:
     sequential_tok, prefetch_tok = _RecordingTokenizer(classifier.tokenizer), _RecordingTokenizer(classifier.tokenizer)
-    sequential = AppealClassifier(classifier.model, sequential_tok, classifier.settings).logits(texts, prefetch=False)
-    prefetched = AppealClassifier(classifier.model, prefetch_tok, classifier.settings).logits(texts)
+    sequential = BertClassifier(classifier.model, sequential_tok, classifier.settings).logits(texts, prefetch=False)
+    prefetched = BertClassifier(classifier.model, prefetch_tok, classifier.settings).logits(texts)
     for task in LABELS:
         assert np.array_equal(prefetched[task], sequential[task]), task
     # the same batches in the same order, each tokenized by the worker, never by the thread running the model
@@ -104,7 +105,7 @@ def test_prefetching_tokenizes_off_the_main_thread_and_changes_no_number(classif
     assert classifier.logits([])["type_l1"].shape == (0, 2)
 
 
-def test_a_device_that_is_not_here_is_refused_naming_it(classifier: AppealClassifier,
+def test_a_device_that_is_not_here_is_refused_naming_it(classifier: BertClassifier,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     _available(monkeypatch, cuda=False)
     with pytest.raises(ValueError, match=r"device 'cuda' asked for, but CUDA is not available.*device=auto or cpu"):
@@ -118,14 +119,14 @@ def test_a_device_that_is_not_here_is_refused_naming_it(classifier: AppealClassi
     assert classifier.device.type == "cpu"  # nothing was moved
 
 
-def test_fp16_on_the_cpu_is_refused(classifier: AppealClassifier) -> None:
+def test_fp16_on_the_cpu_is_refused(classifier: BertClassifier) -> None:
     with pytest.raises(ValueError, match=r"fp16 runs on a GPU only.*bf16"):
         classifier.on_device("cpu", "fp16")
     with pytest.raises(ValueError, match=r"'fp8' is not a valid Precision"):
         classifier.on_device("cpu", "fp8")
 
 
-def test_int8_stays_on_the_cpu_in_fp32(classifier: AppealClassifier, tmp_path: Path,
+def test_int8_stays_on_the_cpu_in_fp32(classifier: BertClassifier, tmp_path: Path,
                                        monkeypatch: pytest.MonkeyPatch) -> None:
     from hotline_ml.predict import Predictor
 
@@ -144,13 +145,13 @@ def test_int8_stays_on_the_cpu_in_fp32(classifier: AppealClassifier, tmp_path: P
         Predictor.load(str(classifier.save(tmp_path / "bert")), routing=routing, int8=True, device="cuda")
 
 
-def test_every_family_and_the_predictor_config_take_device_and_precision(classifier: AppealClassifier,
+def test_every_family_and_the_predictor_config_take_device_and_precision(classifier: BertClassifier,
                                                                          tmp_path: Path) -> None:
-    from hotline_ml.classify.ensemble import EnsembleClassifier
+    from hotline_ml.classify.families.ensemble import EnsembleClassifier
     from hotline_ml.config import PredictorConfig
     from hotline_ml.predict import Predictor
 
-    bert = AppealClassifier(classifier.model, classifier.tokenizer, InferenceSettings(64, True, 4))
+    bert = BertClassifier(classifier.model, classifier.tokenizer, InferenceSettings(64, True, 4))
     linear = _linear()
     assert linear.on_device("cuda", "fp16") is linear  # nothing to place
     with pytest.raises(ValueError, match="not a valid Precision"):
@@ -171,7 +172,7 @@ def test_every_family_and_the_predictor_config_take_device_and_precision(classif
     assert (default.precision, default.device.type) == (Precision.fp32, "cpu")
 
 
-def test_the_pyfunc_honours_serving_keys_in_model_config(classifier: AppealClassifier, tmp_path: Path) -> None:
+def test_the_pyfunc_honours_serving_keys_in_model_config(classifier: BertClassifier, tmp_path: Path) -> None:
     from hotline_ml.config_files import write_config_files
     from hotline_ml.predict.pyfunc import load_predictor
 

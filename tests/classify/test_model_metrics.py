@@ -114,8 +114,9 @@ def test_fine_tuning_learns_a_separable_task(tmp_path) -> None:
     complaints against noise complaints, a randomly initialised tiny BERT, 125 steps."""
     from transformers import BertConfig, BertForMaskedLM
 
+    from hotline_ml.classify.families.base import InferenceSettings
+    from hotline_ml.classify.families.bert import BertClassifier
     from hotline_ml.classify.features import encode_dataset, label_column
-    from hotline_ml.classify.inference import AppealClassifier, InferenceSettings
     from hotline_ml.classify.tokenizer import build_tokenizer
     from hotline_ml.classify.train import fine_tune
 
@@ -140,7 +141,7 @@ def test_fine_tuning_learns_a_separable_task(tmp_path) -> None:
     frame["text"] = [t + "。" * (i % 7) for i, t in enumerate(frame["text"])]  # lengths differ, so grouping reorders
     data = encode_dataset(frame, tok, labels, 32, use_title=False)
     trainer = fine_tune(model, tok, data, data, trainer_cfg, str(tmp_path / "out"), 0, "type_l1", 5)
-    classifier = AppealClassifier(trainer.model, tok, InferenceSettings(max_length=32, use_title=False))
+    classifier = BertClassifier(trainer.model, tok, InferenceSettings(max_length=32, use_title=False))
     logits = classifier.logits(frame["text"].tolist())["type_l1"]
     assert (logits.argmax(1) == np.array(data[label_column("type_l1")])).mean() > 0.95
 

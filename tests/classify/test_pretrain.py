@@ -13,7 +13,7 @@ from hotline_ml.classify.pretrain import NO_WORD, WholeWordMaskCollator, pretrai
 from hotline_ml.classify.tokenizer import load_tokenizer
 from hotline_ml.config import DataConfig, TextSource
 from hotline_ml.data import pretraining_texts
-from tests.conftest import SMALL_SYNTHETIC, compose_config
+from tests.helpers import SMALL_SYNTHETIC, compose_config
 
 
 def test_word_ids_follow_jieba_words(tiny_bert_dir: Path) -> None:

@@ -12,7 +12,7 @@ import pytest
 from hotline_ml import tracking
 from hotline_ml.classify.families import family_of, load_model, predict_frame
 from hotline_ml.classify.job import run_classifier_job
-from tests.conftest import classifier_overrides, compose_config
+from tests.helpers import classifier_overrides, compose_config
 
 MODELS = ["hotline-bert-mini", "bert-base-chinese", "chinese-roberta-wwm-ext", "rbt3"]
 
@@ -146,7 +146,7 @@ def test_multirun_sweep_gives_one_tagged_run_per_job(tmp_path: Path, tiny_bert_d
     import subprocess
     import sys
 
-    from tests.conftest import ROOT
+    from tests.helpers import ROOT
 
     db = f"sqlite:///{tmp_path}/mlflow.db"
     overrides = classifier_overrides(tmp_path, tiny_bert_dir, "registry.promote=never",

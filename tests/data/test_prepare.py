@@ -11,7 +11,7 @@ import pytest
 
 from hotline_ml.data import load_splits, make_desensitizer
 from hotline_ml.data.prepare import format_summary, prepare_data
-from tests.conftest import compose_config
+from tests.helpers import compose_config
 
 
 @pytest.fixture(scope="module")

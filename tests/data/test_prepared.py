@@ -13,7 +13,7 @@ from hotline_ml.config import SplitMethod
 from hotline_ml.data import Desensitizer, load_splits, make_desensitizer, prepared_orders, prepared_splits
 from hotline_ml.data.prepared import MANIFEST
 from hotline_ml.types import TEXT_FIELDS
-from tests.conftest import SMALL_SYNTHETIC, compose_config
+from tests.helpers import SMALL_SYNTHETIC, compose_config
 
 
 @pytest.fixture

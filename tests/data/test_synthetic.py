@@ -14,7 +14,7 @@ from hotline_ml.data.synthetic import generate_corpus, taxonomy_types
 from hotline_ml.data.synthetic.text import load_phrase_bank
 from hotline_ml.data.synthetic.volume import simulate_volume
 from hotline_ml.types import FIELDS
-from tests.conftest import compose_config
+from tests.helpers import compose_config
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hotline_ml.data.load import load_orders
-from tests.conftest import compose_config
+from tests.helpers import compose_config
 
 pytestmark = pytest.mark.external
 

@@ -10,7 +10,7 @@ import pytest
 
 from hotline_ml.data.io import DataFileError
 from hotline_ml.data.load import load_orders
-from tests.conftest import compose_config
+from tests.helpers import compose_config
 
 COLUMNS = ["留言编号", "留言主题", "留言时间", "留言详情", "一级标签", "source", "in_public_sample", "id_source",
            "title_source"]

@@ -9,7 +9,7 @@ from omegaconf import OmegaConf
 
 from hotline_ml.config import BacktestConfig, ForecastCandidateConfig, SanityConfig
 from hotline_ml.forecast.engine import FitPlan
-from tests.conftest import CONF
+from tests.helpers import CONF
 
 WEEKLY = np.array([30.0, 32.0, 31.0, 33.0, 35.0, 12.0, 10.0])  # Mon..Sun, a clear weekday/weekend shape
 

@@ -13,7 +13,7 @@ import pytest
 from hotline_ml import tracking
 from hotline_ml.forecast.bundle import load_bundle
 from hotline_ml.forecast.job import run_forecast_job
-from tests.conftest import SMALL_SYNTHETIC, compose_config
+from tests.helpers import SMALL_SYNTHETIC, compose_config
 
 PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 

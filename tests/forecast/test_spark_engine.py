@@ -13,8 +13,8 @@ from hotline_ml.config import Engine
 from hotline_ml.forecast.engine import SeriesFit, fit_panel
 from hotline_ml.forecast.job import forecast_all, make_plan
 from hotline_ml.forecast.warning import replay
-from tests.conftest import SMALL_SYNTHETIC, compose_config
 from tests.forecast.conftest import weekly_series
+from tests.helpers import SMALL_SYNTHETIC, compose_config
 
 pytest.importorskip("pyspark")
 pytestmark = [pytest.mark.spark, pytest.mark.spark_extra]  # make test-spark (CI runs it after make test)

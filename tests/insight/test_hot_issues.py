@@ -15,7 +15,7 @@ import pytest
 from hotline_ml.insight.evaluate import read_jsonl, score_groups
 from hotline_ml.insight.hot_issues import COLUMNS, find_hot_issues
 from hotline_ml.insight.jobs import run_hot_issue_job
-from tests.conftest import ROOT, SMALL_SYNTHETIC, compose_config
+from tests.helpers import ROOT, SMALL_SYNTHETIC, compose_config
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "hot_issues"
 SMOKE = "A3区青青家园小区公共通道被人架了烟道，油烟直接灌进楼道，家里老人孩子都受不了"

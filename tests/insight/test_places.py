@@ -8,7 +8,7 @@ import pytest
 
 from hotline_ml.insight.evaluate import read_jsonl, score_places
 from hotline_ml.insight.places import PlaceExtractor
-from tests.conftest import compose_config
+from tests.helpers import compose_config
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "hot_issues"
 

@@ -11,7 +11,7 @@ import pytest
 
 from hotline_ml.config import TrackingConfig
 from hotline_ml.config_files import write_config_files
-from tests.conftest import compose_config
+from tests.helpers import compose_config
 
 MODEL_NAME = "hotline-appeal-classifier"
 FORECASTER_NAME = "hotline-demand-forecaster"
@@ -30,11 +30,12 @@ def masked(text: str) -> str:
 
 @pytest.fixture(scope="session")
 def tiny_classifier_dir(tmp_path_factory: pytest.TempPathFactory, tiny_bert_dir: Path, small_corpus) -> Path:
-    """A saved AppealClassifier: the tiny BERT with fresh type_l1/type_l2/urgency heads (no training)."""
+    """A saved BertClassifier: the tiny BERT with fresh type_l1/type_l2/urgency heads (no training)."""
     import torch
 
+    from hotline_ml.classify.families.base import InferenceSettings
+    from hotline_ml.classify.families.bert import BertClassifier
     from hotline_ml.classify.features import LabelSpace, label_order
-    from hotline_ml.classify.inference import AppealClassifier, InferenceSettings
     from hotline_ml.classify.model import load_for_finetuning
     from hotline_ml.classify.tokenizer import load_tokenizer
 
@@ -48,7 +49,7 @@ def tiny_classifier_dir(tmp_path_factory: pytest.TempPathFactory, tiny_bert_dir:
     model.config.temperatures = {t: 1.0 for t in labels.tasks}
     path = tmp_path_factory.mktemp("tiny-classifier")
     settings = InferenceSettings(max_length=64, use_title=False, batch_size=8)
-    return AppealClassifier(model, tokenizer, settings).save(path)
+    return BertClassifier(model, tokenizer, settings).save(path)
 
 
 @pytest.fixture(scope="session")
@@ -94,12 +95,6 @@ def registry_uri(tmp_path_factory: pytest.TempPathFactory, predictor_artifacts: 
                                                bundle.predict_frame(fc_example), registered_name=FORECASTER_NAME)
     tracking.set_alias(FORECASTER_NAME, "candidate", version)
     return uri
-
-
-@pytest.fixture(scope="session")
-def routing_cfg():
-    """The real routing config (conf/routing/default.yaml, chosen explicitly: serving defaults to the model's)."""
-    return compose_config("serve", ["routing=default"]).routing
 
 
 @pytest.fixture(scope="session")

@@ -20,7 +20,7 @@ from hotline_ml.data.io import estimate_records, iter_raw, read_raw
 from hotline_ml.predict import Predictor, predictions_from_frame
 from hotline_ml.predict.batch import PREDICTION_SCHEMA, score_file
 from hotline_ml.triage import routing_tallies
-from tests.conftest import ROOT, compose_config
+from tests.helpers import ROOT, compose_config
 from tests.serving.conftest import MODEL_NAME
 
 N_GOOD = 40

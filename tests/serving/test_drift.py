@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from hotline_ml.drift import PROFILE_ARTIFACT, build_profile, psi
 from hotline_ml.predict import Predictor
 from hotline_ml.predict.batch import score_file
-from hotline_ml.predict.drift import PROFILE_ARTIFACT, build_profile, psi
 from hotline_ml.predict.loading import ModelInfo
-from tests.conftest import classifier_overrides, compose_config
+from tests.helpers import classifier_overrides, compose_config
 
 # a topic the synthetic corpus never has: a shortage of a new vaccine, with characters it never uses
 NEW_TOPIC = ["猴痘疫苗哪里能打？社区卫生站说没货，已经跑了三家医院了", "想给孩子约猴痘疫苗，预约小程序一直显示已满",
@@ -100,7 +100,8 @@ def test_a_biased_model_is_judged_against_its_own_validation_mix(trained, small_
     label = predictor.labels["type_l1"][-1]
     biased = Predictor(Biased(predictor.classifier, label), predictor.router, predictor.masker, predictor.info)
     train, val = record.result.train, record.result.validation
-    biased.profile = build_profile("type_l1", train, val, biased.predict_desensitized(val))
+    biased.profile = build_profile("type_l1", train["appeal_type"].str.split("/").str[0], train["text"], val["text"],
+                                   biased.predict_desensitized(val))
     assert biased.profile.validation_mix[label] > biased.profile.label_mix.get(label, 0.0) + 0.1  # really biased
     like_validation = small_corpus.orders.tail(300)
     columns = ("order_id", "created_at", "title", "text")  # as the validation rows were read

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from hotline_ml import tracking
-from hotline_ml.classify.inference import AppealClassifier
+from hotline_ml.classify.families.bert import BertClassifier
 from hotline_ml.config import DesensitizeConfig, PredictorConfig
 from hotline_ml.predict import PREDICTION_COLUMNS, Predictor, predictions_from_frame, quantize_int8
 from hotline_ml.predict.classifier import input_hash
@@ -51,7 +51,7 @@ def test_batch_rows_do_not_depend_on_their_neighbours(predictor: Predictor) -> N
 
 
 def test_labels_come_from_the_model_config_only(predictor: Predictor, tiny_classifier_dir: Path) -> None:
-    labels = AppealClassifier.load(tiny_classifier_dir).labels
+    labels = BertClassifier.load(tiny_classifier_dir).labels
     assert predictor.labels == labels
     out = predictor.predict_batch(TEXTS * 3)
     assert set(out["appeal_type"]) <= set(labels["type_l1"])
@@ -183,12 +183,12 @@ def test_a_bad_human_flag_is_refused_naming_the_record(predictor: Predictor) -> 
 
 
 @pytest.fixture(scope="module")
-def trained(tiny_classifier_dir: Path, small_corpus) -> tuple[AppealClassifier, list[str], np.ndarray]:
+def trained(tiny_classifier_dir: Path, small_corpus) -> tuple[BertClassifier, list[str], np.ndarray]:
     """The tiny classifier trained briefly (type head only) on the four commonest appeal types of the small
     corpus, with 200 held-out texts of those types and their type ids: a model whose predictions depend on the
     text (an untrained one predicts one arbitrary type for everything)."""
     torch.manual_seed(0)
-    clf = AppealClassifier.load(tiny_classifier_dir)
+    clf = BertClassifier.load(tiny_classifier_dir)
     names = clf.labels["type_l1"]
     orders = small_corpus.orders.assign(type_l1=small_corpus.orders["appeal_type"].str.split("/").str[0])
     four = orders[orders["type_l1"].isin(orders["type_l1"].value_counts().index[:4])].sample(frac=1, random_state=0)

@@ -18,7 +18,7 @@ from hotline_ml.config import DesensitizeConfig
 from hotline_ml.predict import PREDICTION_COLUMNS, Predictor
 from hotline_ml.predict.classifier import input_hash
 from hotline_ml.predict.loading import SALT_ENV, model_masking, model_routing
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 from tests.serving.conftest import GAS_LEAK, MODEL_NAME, PHONE, masked
 
 FRAME = pd.DataFrame({"order_id": ["P1", "P2", "P3"],

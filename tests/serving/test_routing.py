@@ -14,7 +14,6 @@ import pytest
 from hotline_ml.config import EmergencyRule
 from hotline_ml.predict import Predictor
 from hotline_ml.triage import Router, evaluate_routing
-from tests.conftest import compose_config
 from tests.serving.fixed_models import SureClassifier
 
 AUTOMATABLE = "政务服务/政策咨询"  # a grade the policy lets a machine close: only the triage layers protect
@@ -41,17 +40,6 @@ ROUTINE = ["小区门口的路灯坏了一个多月了", "我家燃气费这个�
 CONSULTATIONS = ["请问新生儿落户需要准备哪些材料", "想咨询一下灵活就业人员怎么缴纳社保"]
 # everyday disputes that only sound like being held: never transferred (the detector may send them to a person)
 SOUND_HELD = ["小区门口停满了车，早上车出不去", "公交司机过了站不让下车", "店员非要我办卡，不办不让走"]
-
-
-@pytest.fixture(scope="module")
-def default_routing():
-    """conf/routing/default.yaml (the serve config leaves routing to the model unless chosen)."""
-    return compose_config("serve", ["routing=default"]).routing
-
-
-@pytest.fixture(scope="module")
-def router(default_routing) -> Router:
-    return Router(default_routing)
 
 
 @pytest.fixture(scope="module")
@@ -120,14 +108,14 @@ def test_escalation_and_emotion_go_to_a_person(router: Router, text: str, signal
     assert d.route == "human_review" and any(r.startswith(signal) for r in d.reasons), d
 
 
-def test_thresholds_live_in_config(default_routing) -> None:
-    strict = Router(dataclasses.replace(default_routing, confidence_threshold=0.99))
+def test_thresholds_live_in_config(routing_cfg) -> None:
+    strict = Router(dataclasses.replace(routing_cfg, confidence_threshold=0.99))
     assert strict.decide(ROUTINE[0], 0.95, 0.0, appeal_type=AUTOMATABLE).route == "human_review"
 
 
-def test_bad_rules_are_errors_naming_the_rule(default_routing) -> None:
+def test_bad_rules_are_errors_naming_the_rule(routing_cfg) -> None:
     def with_rules(**rules):
-        return dataclasses.replace(default_routing, emergency=rules)
+        return dataclasses.replace(routing_cfg, emergency=rules)
 
     with pytest.raises(ValueError, match=r"routing.emergency.x.transfer_to"):
         Router(with_rules(x=EmergencyRule(transfer_to=["911"], keywords=["火"])))

@@ -10,7 +10,7 @@ import pytest
 
 from hotline_ml.predict import Predictor
 from hotline_ml.predict.batch import score_file
-from tests.conftest import compose_config
+from tests.helpers import compose_config
 from tests.serving.conftest import MODEL_NAME, PHONE
 
 pytest.importorskip("pyspark")

@@ -22,7 +22,7 @@ def _texts(name: str) -> list[str]:
 
 
 def test_no_frozen_emergency_is_automated(router, routing_cfg) -> None:
-    from tests.conftest import compose_config
+    from tests.helpers import compose_config
 
     masker = make_desensitizer(compose_config("prepare_data").desensitize)
     texts = masker.mask_many(_texts("emergencies.jsonl"))[0]  # serving masks before triage

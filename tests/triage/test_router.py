@@ -11,7 +11,7 @@ import pytest
 
 from hotline_ml.config import ConceptConfig
 from hotline_ml.triage import Router, RoutingEvaluation, evaluate_routing, routing_tallies, triage_only_decisions
-from tests.conftest import compose_config
+from tests.helpers import compose_config
 
 AUTOMATABLE = "政务服务/政策咨询"
 

@@ -4,7 +4,7 @@ The checkpoint directory is a normal HF checkpoint (safetensors weights, tokeniz
 spaces and calibration temperatures) plus ``hotline_inference.json`` (max length, whether titles are read).
 Batches are sorted by length and padded per batch; inference runs under ``torch.inference_mode``.
 
-Where the model runs is chosen at serving time, not saved: :meth:`AppealClassifier.on_device` places it on
+Where the model runs is chosen at serving time, not saved: :meth:`BertClassifier.on_device` places it on
 ``cpu``, ``cuda[:n]`` or ``mps`` (``auto``: CUDA when available, else MPS, else the CPU) and sets the precision
 (``fp32``, or the encoder under ``torch.autocast`` to ``fp16`` / ``bf16``). fp16 is refused on the CPU rather
 than silently changed to bf16: CPU autocast to fp16 is slower than fp32 and its numbers differ from what the
@@ -22,18 +22,18 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
 import torch
 from transformers import AutoTokenizer, BatchEncoding, PreTrainedTokenizerBase
 
+from hotline_ml.classify.families.base import SETTINGS_FILE, InferenceSettings, write_family
 from hotline_ml.classify.metrics import softmax
 from hotline_ml.classify.model import HotlineBertClassifier
 from hotline_ml.config import Precision
 
-SETTINGS_FILE = "hotline_inference.json"
 #: Autocast dtype of each reduced precision.
 AUTOCAST_DTYPES = {Precision.fp16: torch.float16, Precision.bf16: torch.bfloat16}
 #: A batch size that keeps a data-centre GPU busy with a BERT-base-sized encoder at 128 tokens (see the module
@@ -76,16 +76,7 @@ def resolve_device(device: str = "auto") -> torch.device:
     return target
 
 
-@dataclass(frozen=True)
-class InferenceSettings:
-    """How texts are fed to the model at prediction time (fixed at training time)."""
-
-    max_length: int
-    use_title: bool
-    batch_size: int = 64
-
-
-class AppealClassifier:
+class BertClassifier:
     """Calibrated multi-task predictions from a fine-tuned ``HotlineBertClassifier``.
 
     Args:
@@ -133,13 +124,12 @@ class AppealClassifier:
         self.model.save_pretrained(directory)
         self.tokenizer.save_pretrained(directory)
         (directory / SETTINGS_FILE).write_text(json.dumps(asdict(self.settings), indent=2), encoding="utf-8")
-        from hotline_ml.classify.families import write_family  # families imports this module
 
         write_family(directory, "bert")
         return directory
 
     @classmethod
-    def load(cls, directory: str | Path) -> AppealClassifier:
+    def load(cls, directory: str | Path) -> BertClassifier:
         """Load from a directory written by :meth:`save` (never touches the network)."""
         directory = Path(directory)
         settings = InferenceSettings(**json.loads((directory / SETTINGS_FILE).read_text(encoding="utf-8")))
@@ -147,12 +137,12 @@ class AppealClassifier:
         tokenizer = AutoTokenizer.from_pretrained(directory, local_files_only=True)
         return cls(model, tokenizer, settings)
 
-    def with_batch_size(self, batch_size: int) -> AppealClassifier:
+    def with_batch_size(self, batch_size: int) -> BertClassifier:
         """The same model with another inference batch size."""
-        return AppealClassifier(self.model, self.tokenizer, replace(self.settings, batch_size=batch_size),
+        return BertClassifier(self.model, self.tokenizer, replace(self.settings, batch_size=batch_size),
                                 self.precision)
 
-    def on_device(self, device: str = "auto", precision: Precision | str = Precision.fp32) -> AppealClassifier:
+    def on_device(self, device: str = "auto", precision: Precision | str = Precision.fp32) -> BertClassifier:
         """The same model placed on ``device``, its forward pass run in ``precision``.
 
         The weights are moved in place (``nn.Module.to``, no copy): this classifier and the returned one share
@@ -186,9 +176,9 @@ class AppealClassifier:
         if precision is Precision.bf16 and target.type == "cuda" and not torch.cuda.is_bf16_supported():
             raise ValueError(f"precision bf16 asked for, but {torch.cuda.get_device_name(target)} does not support "
                              "it; use fp16")
-        return AppealClassifier(self.model.to(target), self.tokenizer, self.settings, precision)
+        return BertClassifier(self.model.to(target), self.tokenizer, self.settings, precision)
 
-    def quantized_int8(self) -> AppealClassifier:
+    def quantized_int8(self) -> BertClassifier:
         """A copy whose ``nn.Linear`` layers run in int8 (dynamic quantization, CPU only, fp32 elsewhere).
 
         Raises:
@@ -204,7 +194,7 @@ class AppealClassifier:
             warnings.simplefilter("ignore")
             model = torch.ao.quantization.quantize_dynamic(copy.deepcopy(self.model), {torch.nn.Linear},
                                                            dtype=torch.qint8)
-        return AppealClassifier(model, self.tokenizer, self.settings)
+        return BertClassifier(model, self.tokenizer, self.settings)
 
     def logits(self, texts: list[str], prefetch: bool = True) -> dict[str, np.ndarray]:
         """Raw logits per task, in input order.

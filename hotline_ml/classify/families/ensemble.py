@@ -12,7 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from hotline_ml.classify.families import TextClassifier, load_model, write_family
+from hotline_ml.classify.families.base import TextClassifier, write_family
+from hotline_ml.classify.families.bert import BertClassifier
+from hotline_ml.classify.families.linear import LinearClassifier
 from hotline_ml.classify.features import IGNORE
 from hotline_ml.classify.metrics import softmax
 from hotline_ml.config import Precision
@@ -109,5 +111,5 @@ class EnsembleClassifier:
     def load(cls, directory: str | Path) -> EnsembleClassifier:
         directory = Path(directory)
         meta = json.loads((directory / SETTINGS).read_text(encoding="utf-8"))
-        return cls(load_model(directory / "bert"), load_model(directory / "linear"), meta["weights"],
-                   meta["temperatures"])
+        return cls(BertClassifier.load(directory / "bert"), LinearClassifier.load(directory / "linear"),
+                   meta["weights"], meta["temperatures"])

@@ -32,7 +32,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hotline_ml.classify.features import task_values
 from hotline_ml.config import DriftConfig
 
 log = logging.getLogger(__name__)
@@ -65,30 +64,30 @@ class DriftProfile:
         return cls(**json.loads(Path(path).read_text(encoding="utf-8")))
 
 
-def build_profile(type_task: str, train: pd.DataFrame, validation: pd.DataFrame,
+def build_profile(type_task: str, train_labels: pd.Series, train_texts: pd.Series, validation_texts: pd.Series,
                   predicted: pd.DataFrame) -> DriftProfile:
     """The profile of a trained model: training labels, lengths and characters; validation predictions.
 
     Args:
         type_task: The appeal-type task whose mix is compared (``type_l1``).
-        train: Training orders (masked), with ``text`` and the labels.
-        validation: Validation orders (masked), in the order of ``predicted``.
-        predicted: The model's routed predictions of ``validation`` (``appeal_type`` and ``route`` columns), as
-            the served predictor makes them.
+        train_labels: The training rows' labels of ``type_task`` (missing ones are left out).
+        train_texts: The training rows' masked texts.
+        validation_texts: The validation rows' masked texts.
+        predicted: The model's routed predictions of the validation rows (``appeal_type`` and ``route``), as
+            the served predictor makes them (:func:`hotline_ml.triage.route_probabilities`).
     """
-    labels = task_values(train, type_task).dropna()
-    texts = train["text"].fillna("").astype(str)
+    texts = train_texts.fillna("").astype(str)
     edges = np.unique(np.quantile(texts.str.len(), np.linspace(0.1, 0.9, 9))).tolist()
     counts = Counter(ch for t in texts for ch in t if not ch.isspace())
     vocabulary = "".join(sorted(ch for ch, n in counts.items() if n >= 2))
     known = set(vocabulary)
-    chars = [ch for t in validation["text"].fillna("").astype(str) for ch in t if not ch.isspace()]
+    chars = [ch for t in validation_texts.fillna("").astype(str) for ch in t if not ch.isspace()]
     return DriftProfile(
-        type_task=type_task, label_mix=_shares(labels), validation_mix=_shares(predicted["appeal_type"]),
-        routes=_shares(predicted["route"]), length_edges=edges,
+        type_task=type_task, label_mix=_shares(train_labels.dropna()),
+        validation_mix=_shares(predicted["appeal_type"]), routes=_shares(predicted["route"]), length_edges=edges,
         length_shares=(_bins(texts.str.len(), edges) / max(1, len(texts))).tolist(), vocabulary=vocabulary,
         unknown_rate=sum(ch not in known for ch in chars) / max(1, len(chars)),
-        rows={"train": len(train), "validation": len(validation)})
+        rows={"train": len(texts), "validation": len(validation_texts)})
 
 
 def day_counts(orders: pd.DataFrame, predictions: pd.DataFrame, profile: DriftProfile | None) -> dict:

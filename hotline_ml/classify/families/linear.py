@@ -37,8 +37,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import normalize
 from sklearn.svm import LinearSVC
 
+from hotline_ml.classify.families.base import InferenceSettings, write_family
 from hotline_ml.classify.features import IGNORE, split_title
-from hotline_ml.classify.inference import InferenceSettings
 from hotline_ml.classify.metrics import classification_metrics, softmax
 from hotline_ml.config import LinearConfig, Precision
 
@@ -256,7 +256,6 @@ class LinearClassifier:
 
     def save(self, directory: str | Path) -> Path:
         """Write ``linear.json``, ``vocabulary.json``, ``weights.npz`` and ``family.json``."""
-        from hotline_ml.classify.families import write_family
 
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
