@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -61,3 +62,20 @@ def test_only_prepare_data_and_batch_scoring_read_raw_work_orders() -> None:
             callers[str(path.relative_to(ROOT))] = called & RAW_READERS
     assert set(callers) <= MAY_READ_RAW, {k: v for k, v in callers.items() if k not in MAY_READ_RAW}
     assert "hotline_ml/data/prepared.py" in callers and "hotline_ml/predict/batch.py" in callers
+
+
+def test_the_readme_is_short_and_every_documentation_link_resolves() -> None:
+    """A newcomer reads the README in ten minutes; the rest is in docs/, and no link leads nowhere."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(readme.splitlines()) <= 200
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    assert {p.name for p in pages} >= {"ml-engineer.md", "batch-operator.md", "service-caller.md", "reviewer.md",
+                                       "reference.md", "results.md"}
+    for page in pages:
+        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", page.read_text(encoding="utf-8")):
+            if not target.startswith(("http://", "https://")):
+                assert (page.parent / target).exists(), f"{page.name}: link to {target} leads nowhere"
+
+
+def test_no_deprecated_shim_is_left() -> None:
+    assert not (ROOT / "hotline_ml" / "routing.py").exists()

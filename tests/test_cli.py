@@ -65,13 +65,15 @@ def test_console_script_and_entry_script_compose_the_same_job(tmp_path: Path) ->
 
 
 def test_the_job_keeps_its_name_for_its_output_dirs(tmp_path: Path) -> None:
-    """Hydra would name every job after hotline_ml/cli.py; the entry configs keep the scripts' names."""
+    """Hydra would name every job after hotline_ml/cli.py; conf/hydra_settings.yaml names it after its entry
+    config, for every job from one file."""
     if not CLI.exists():
         pytest.skip(f"{CLI} not installed (pip install -e .)")
-    done = run([str(CLI), "train-classifier", "--cfg", "hydra"], cwd=tmp_path)
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert "    name: train_classifier\n" in done.stdout
-    assert "dir: outputs/train_classifier/" in done.stdout.replace("${hydra.job.name}", "train_classifier")
+    for job, name in (("train-classifier", "train_classifier"), ("serve", "serve")):
+        done = run([str(CLI), job, "--cfg", "hydra", "--resolve"], cwd=tmp_path)
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert f"    name: {name}\n" in done.stdout
+        assert f"dir: outputs/{name}/" in done.stdout and f"dir: multirun/{name}/" in done.stdout
 
 
 @pytest.mark.slow  # builds the sdist and wheel and installs them with every dependency into a fresh venv (minutes)

@@ -25,25 +25,26 @@ from hotline_ml.config import (
 )
 from tests.helpers import CONF, compose_config
 
-#: Every entry config, and the variants that bring in other groups (experiments, optional routing and masking).
+#: Every entry config (conf/*.yaml but the shared Hydra settings), each as it comes ...
+ENTRY_NAMES = sorted(p.stem for p in CONF.glob("*.yaml") if p.stem != "hydra_settings")
+#: ... and the variants that bring in other groups (experiments, optional routing and masking, other data).
 ENTRY_CONFIGS = [
-    ("prepare_data", []),
-    ("pretrain_mlm", []),
+    *[(name, []) for name in ENTRY_NAMES],
     ("pretrain_mlm", ["+experiment=tipdm2020c_mlm"]),
-    ("train_classifier", []),
+    ("pretrain_mlm", ["+experiment=tipdm2020c_more_mlm"]),
     ("train_classifier", ["+experiment=tipdm2020c"]),
     ("train_classifier", ["+experiment=tipdm2020c_full"]),
+    ("train_classifier", ["+experiment=tipdm2020c_more"]),
+    ("train_classifier", ["+experiment=tipdm2020c_more_full"]),
     *[("train_classifier", [f"model={m}"]) for m in ("bert-base-chinese", "chinese-roberta-wwm-ext", "rbt3")],
-    ("fit_forecasts", []),
     ("fit_forecasts", ["series=boston311"]),
-    ("batch_score", []),
+    ("find_hot_issues", ["data=tipdm2020c_likes"]),
+    ("compute_indicators", ["data=tipdm2020c_replies"]),
     ("batch_score", ["routing=default", "desensitize=default"]),
-    ("serve", []),
     ("serve", ["routing=default", "desensitize=default"]),
 ]
 
-SCHEMAS = ["prepare_data_schema", "train_classifier_schema", "pretrain_mlm_schema", "fit_forecasts_schema",
-           "batch_score_schema", "serve_schema"]
+SCHEMAS = [f"{name}_schema" for name in ENTRY_NAMES]
 
 #: (schema, field) that keep a dataclass default although a YAML sets them, and why.
 SECOND_HOME_ALLOWED = {
@@ -134,6 +135,23 @@ def _schema_fields(typed: object, raw: object) -> Iterator[tuple[str, str, bool,
 def _compose_all() -> list:
     with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
         return [compose(config_name=name, overrides=overrides) for name, overrides in ENTRY_CONFIGS]
+
+
+def test_every_entry_config_has_its_schema_and_the_shared_files() -> None:
+    store = ConfigStore.instance()
+    assert {name for name in store.list("/") if name.endswith("_schema.yaml")} == {f"{s}.yaml" for s in SCHEMAS}
+    for name in ENTRY_NAMES:
+        defaults = (CONF / f"{name}.yaml").read_text(encoding="utf-8").split("defaults:")[1]
+        assert f"  - {name}_schema\n  - hydra_settings\n  - paths: default\n" in defaults, name
+
+
+def test_shared_values_are_written_once() -> None:
+    """The Hydra settings, the external-data path and the MLflow store each have one home in conf/."""
+    texts = {str(p.relative_to(CONF)): p.read_text(encoding="utf-8") for p in CONF.rglob("*.yaml")}
+    homes = {value: sorted(name for name, text in texts.items() if value in text)
+             for value in ("\nhydra:", "../shared/data/external", "sqlite:///mlflow.db", "MLFLOW_TRACKING_URI")}
+    assert homes == {"\nhydra:": ["hydra_settings.yaml"], "../shared/data/external": ["paths/default.yaml"],
+                     "sqlite:///mlflow.db": ["paths/default.yaml"], "MLFLOW_TRACKING_URI": ["paths/default.yaml"]}
 
 
 def test_every_value_has_one_home() -> None:

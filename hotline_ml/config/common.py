@@ -7,7 +7,6 @@ from enum import Enum
 
 from omegaconf import MISSING
 
-
 URGENCY_LEVELS = ["紧急", "加急", "一般"]
 
 
@@ -175,10 +174,13 @@ class PathsConfig:
             their manifest (:mod:`hotline_ml.data.prepared`), which every job reads.
         external: Real benchmark data kept outside the repository (``../shared/data/external``): the data
             configs that read it name their files under this path.
+        mlflow: The MLflow tracking URI of every job and of serving (``tracking.tracking_uri`` and
+            ``predictor.tracking_uri`` point here).
     """
 
     prepared: str = MISSING
     external: str = MISSING
+    mlflow: str = MISSING
 
 
 class Family(Choice):

@@ -7,7 +7,16 @@ from typing import Any
 
 from omegaconf import MISSING
 
-from hotline_ml.config.common import Engine, HolidayCalendar, PathsConfig, Reconcile, RegistryConfig, SeriesSource, SparkConfig, TrackingConfig
+from hotline_ml.config.common import (
+    Engine,
+    HolidayCalendar,
+    PathsConfig,
+    Reconcile,
+    RegistryConfig,
+    SeriesSource,
+    SparkConfig,
+    TrackingConfig,
+)
 from hotline_ml.config.data import DataConfig, DesensitizeConfig, SplitConfig
 
 

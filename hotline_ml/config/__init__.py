@@ -18,7 +18,20 @@ package re-exports every name, so ``from hotline_ml.config import DataConfig`` w
 
 from __future__ import annotations
 
+from hotline_ml.config.classify import (  # noqa: F401
+    ClassifierConfig,
+    CorrectionsConfig,
+    LinearConfig,
+    MlmArchitecture,
+    ModelConfig,
+    PretrainMlmConfig,
+    RepostConfig,
+    TextSource,
+    TokenizerConfig,
+    TrainClassifierConfig,
+)
 from hotline_ml.config.common import (  # noqa: F401
+    URGENCY_LEVELS,
     Choice,
     ClassWeighting,
     DataFormat,
@@ -41,7 +54,6 @@ from hotline_ml.config.common import (  # noqa: F401
     Task,
     TextWindow,
     TrackingConfig,
-    URGENCY_LEVELS,
 )
 from hotline_ml.config.data import (  # noqa: F401
     DataConfig,
@@ -51,6 +63,22 @@ from hotline_ml.config.data import (  # noqa: F401
     SplitConfig,
     SurgeConfig,
     SyntheticConfig,
+)
+from hotline_ml.config.forecast import (  # noqa: F401
+    BacktestConfig,
+    EarlyWarningConfig,
+    FitForecastsConfig,
+    ForecastCandidateConfig,
+    SanityConfig,
+    SeriesConfig,
+)
+from hotline_ml.config.insight import (  # noqa: F401
+    ComputeIndicatorsConfig,
+    FindHotIssuesConfig,
+    HeatWeights,
+    HotIssueConfig,
+    IndicatorConfig,
+    PlaceConfig,
 )
 from hotline_ml.config.serving import (  # noqa: F401
     BatchScoreConfig,
@@ -65,34 +93,6 @@ from hotline_ml.config.serving import (  # noqa: F401
     RoutingConfig,
     ServeConfig,
     SignalRule,
-)
-from hotline_ml.config.classify import (  # noqa: F401
-    ClassifierConfig,
-    CorrectionsConfig,
-    LinearConfig,
-    MlmArchitecture,
-    ModelConfig,
-    PretrainMlmConfig,
-    RepostConfig,
-    TextSource,
-    TokenizerConfig,
-    TrainClassifierConfig,
-)
-from hotline_ml.config.insight import (  # noqa: F401
-    ComputeIndicatorsConfig,
-    FindHotIssuesConfig,
-    HeatWeights,
-    HotIssueConfig,
-    IndicatorConfig,
-    PlaceConfig,
-)
-from hotline_ml.config.forecast import (  # noqa: F401
-    BacktestConfig,
-    EarlyWarningConfig,
-    FitForecastsConfig,
-    ForecastCandidateConfig,
-    SanityConfig,
-    SeriesConfig,
 )
 
 

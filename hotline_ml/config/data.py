@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from omegaconf import MISSING
 
-from hotline_ml.config.common import DataFormat, PathsConfig, PiiKind, SplitMethod, URGENCY_LEVELS
+from hotline_ml.config.common import URGENCY_LEVELS, DataFormat, PathsConfig, PiiKind, SplitMethod
 
 
 @dataclass

@@ -7,7 +7,16 @@ from typing import Any
 
 from omegaconf import MISSING
 
-from hotline_ml.config.common import ClassWeighting, Family, LinearLoss, PathsConfig, Pooling, RegistryConfig, Task, TrackingConfig
+from hotline_ml.config.common import (
+    ClassWeighting,
+    Family,
+    LinearLoss,
+    PathsConfig,
+    Pooling,
+    RegistryConfig,
+    Task,
+    TrackingConfig,
+)
 from hotline_ml.config.data import DataConfig, DesensitizeConfig, SplitConfig
 from hotline_ml.config.serving import RoutingConfig
 
