@@ -77,6 +77,7 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports   # no import cycle in hotline_ml (pyproject.toml)
 
 clean:
 	rm -rf data outputs multirun mlruns mlartifacts mlflow.db artifacts models .pytest_cache

@@ -62,6 +62,10 @@ class LinearConfig:
         label_tree_weights: Weights tried (with each ``C``) for the label-tree features: per first-level
             class, the max and mean cosine similarity of the appeal to that class's tree-node names
             (``data.label_tree``, else the taxonomy's second levels). Empty = no such features.
+        nb_weighting: Options tried (with each ``C`` and tree weight) for NB-SVM weighting: with ``true`` each
+            class's one-vs-rest model reads the features scaled by their naive-Bayes log-count ratio for that
+            class (Wang and Manning, 2012); the scaling folds into the saved weights. ``[false, true]`` lets the
+            validation rows choose.
     """
 
     ngram_min: int = MISSING
@@ -76,6 +80,7 @@ class LinearConfig:
     title_block: bool = MISSING
     word_block: bool = MISSING
     label_tree_weights: list[float] = MISSING
+    nb_weighting: list[bool] = MISSING
 
 
 @dataclass

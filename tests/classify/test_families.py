@@ -24,20 +24,21 @@ URGENCY = np.array([2, 1, 2, 0, 2, 1, 2, 2])
 TREE = {"城乡建设": ["路灯 照明", "道路 井盖"], "劳动和社会保障": ["工资 欠薪", "社保 补偿"]}
 
 
-def _linear(loss: str = "hinge", tree: bool = False, words: bool = False) -> LinearClassifier:
+def _linear(loss: str = "hinge", tree: bool = False, words: bool = False, nb: bool = False) -> LinearClassifier:
     cfg = compose_config("train_classifier").classifier.linear
-    cfg.min_df, cfg.loss, cfg.word_block = 1, loss, words
+    cfg.min_df, cfg.loss, cfg.word_block, cfg.nb_weighting = 1, loss, words, [nb]
     ids = {"type_l1": TYPE, "urgency": URGENCY}
     texts = [f"标题{i}。{t}" for i, t in enumerate(TEXTS)]
     return LinearClassifier.fit(cfg, LABELS, InferenceSettings(max_length=64, use_title=True), texts, ids, texts,
                                 ids, "type_l1", 0, TREE if tree else None)
 
 
-@pytest.mark.parametrize(("loss", "tree", "words"),
-                         [("hinge", False, False), ("logistic", False, False), ("hinge", True, True)])
+@pytest.mark.parametrize(("loss", "tree", "words", "nb"),
+                         [("hinge", False, False, False), ("logistic", False, False, False),
+                          ("hinge", True, True, False), ("hinge", False, True, True)])
 def test_linear_learns_a_separable_set_and_reloads_identically(tmp_path: Path, loss: str, tree: bool,
-                                                               words: bool) -> None:
-    model = _linear(loss, tree, words)
+                                                               words: bool, nb: bool) -> None:
+    model = _linear(loss, tree, words, nb)
     assert set(model.features.blocks) == {"text", "title"} | ({"tree"} if tree else set()) | (
         {"words"} if words else set())
     model.set_temperatures({"type_l1": 0.5, "urgency": 2.0})
@@ -52,6 +53,31 @@ def test_linear_learns_a_separable_set_and_reloads_identically(tmp_path: Path, l
         assert np.allclose(again.predict_proba(new)[task], model.predict_proba(new)[task])
     assert again.settings.use_title and again.temperatures == {"type_l1": 0.5, "urgency": 2.0}
     assert again.predict_proba(new)["type_l1"].argmax(1).tolist() == [0, 1]
+
+
+def test_nb_weighting_folds_the_log_count_ratio_into_the_weights() -> None:
+    """The NB-SVM head predicts from the plain features exactly what each class's SVM says on the scaled ones."""
+    from sklearn.svm import LinearSVC
+
+    from hotline_ml.classify.families.linear import _fit_nb_head
+
+    model = _linear(nb=True)
+    cfg = compose_config("train_classifier").classifier.linear
+    x = model.features.transform([f"标题{i}。{t}" for i, t in enumerate(TEXTS)])
+    head = _fit_nb_head(cfg, 0.5, x, TYPE, "balanced", seed=0)
+    present = (x > 0).astype(float)
+    logits = head.logits(x, len(LABELS["type_l1"]))
+    binary = len(head.classes) == 2  # one SVM, as two symmetric rows (as sklearn's binary head)
+    for label in head.classes[1:] if binary else head.classes:
+        inside = np.asarray(TYPE) == label
+        p = 1 + np.asarray(present[inside].sum(0)).ravel()
+        q = 1 + np.asarray(present[~inside].sum(0)).ravel()
+        ratio = np.log((p / p.sum()) / (q / q.sum()))
+        svm = LinearSVC(C=0.5, class_weight="balanced", max_iter=cfg.max_iter, random_state=0)
+        svm.fit(x @ np.diag(ratio), inside.astype(int))
+        expected = svm.decision_function(x @ np.diag(ratio))
+        got = logits[:, label] - logits[:, head.classes[0]] if binary else logits[:, label]
+        assert np.allclose(got, expected, atol=1e-4)
 
 
 def test_a_linear_model_in_an_older_format_is_refused_with_what_to_do(tmp_path: Path) -> None:

@@ -22,9 +22,11 @@ per task, coefficients, intercepts and the classes seen in training).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
+from collections import OrderedDict
 from dataclasses import asdict, replace
 from itertools import product
 from pathlib import Path
@@ -61,6 +63,27 @@ def _vectorizer(ngrams: tuple[int, int], min_df: int = 1, max_features: int | No
                            sublinear_tf=sublinear, dtype=np.float32, vocabulary=vocabulary)
 
 
+#: Block vectorizers fitted in this process, with the matrix of the texts they were fitted on, by settings and
+#: texts: the linear family and the baseline beside it share their char blocks instead of fitting them twice.
+_FITTED: OrderedDict[tuple, tuple[TfidfVectorizer, sp.csr_matrix]] = OrderedDict()
+_FITTED_MAX = 4
+
+
+def _fit_block(settings: tuple, texts: list[str]) -> tuple[TfidfVectorizer, sp.csr_matrix]:
+    """A block's vectorizer fitted on ``texts`` and their matrix; the same settings and texts reuse the last fit."""
+    digest = hashlib.blake2b(b"\0".join(t.encode() for t in texts), digest_size=16).hexdigest()
+    key = (*settings, len(texts), digest)
+    if key in _FITTED:
+        _FITTED.move_to_end(key)
+        return _FITTED[key]
+    analyzer, grams, min_df, max_features = settings
+    vectorizer = _vectorizer(grams, min_df, max_features, analyzer=analyzer)
+    _FITTED[key] = vectorizer, vectorizer.fit_transform(texts)
+    while len(_FITTED) > _FITTED_MAX:
+        _FITTED.popitem(last=False)
+    return _FITTED[key]
+
+
 def jieba_words(text: str) -> list[str]:
     """jieba's words of ``text``, punctuation and spaces left out."""
     import jieba
@@ -89,22 +112,35 @@ class Features:
 
     @classmethod
     def fit(cls, cfg: LinearConfig, texts: list[str], use_title: bool,
-            descriptions: dict[str, list[str]] | None) -> Features:
-        blocks = {"text": _vectorizer((cfg.ngram_min, cfg.ngram_max), cfg.min_df, cfg.max_features).fit(texts)}
+            descriptions: dict[str, list[str]] | None) -> tuple[Features, dict[str, sp.csr_matrix | np.ndarray]]:
+        """The fitted blocks, and each block's matrix of ``texts`` (what :meth:`transform` would give them, block
+        by block, the tree similarities unweighted), so the training rows are vectorised once."""
+        grams, parts, blocks = (cfg.ngram_min, cfg.ngram_max), {}, {}
+        blocks["text"], parts["text"] = _fit_block(("char", grams, cfg.min_df, cfg.max_features), texts)
         if use_title and cfg.title_block:
             titles = [split_title(t)[0] for t in texts]
-            blocks["title"] = _vectorizer((cfg.ngram_min, cfg.ngram_max), cfg.min_df, cfg.max_features).fit(titles)
+            blocks["title"], parts["title"] = _fit_block(("char", grams, cfg.min_df, cfg.max_features), titles)
         if cfg.word_block:
-            blocks["words"] = _vectorizer((1, 1), cfg.min_df, cfg.max_features, analyzer="word").fit(texts)
+            blocks["words"], parts["words"] = _fit_block(("word", (1, 1), cfg.min_df, cfg.max_features), texts)
         if not (cfg.label_tree_weights and descriptions):
-            return cls(blocks, use_title)
+            return cls(blocks, use_title), parts
         classes = list(descriptions)
         names = [n for c in classes for n in descriptions[c]]
         owner = np.array([i for i, c in enumerate(classes) for _ in descriptions[c]], dtype=np.int64)
         blocks["tree"] = _vectorizer(TREE_NGRAMS, sublinear=False).fit(names + texts)
         feats = cls(blocks, use_title, names, owner, classes, np.ones(2 * len(classes), dtype=np.float32), 1.0)
-        feats.tree_scale = feats.similarities(texts).max(axis=0) + 1e-9
-        return feats
+        unscaled = feats.similarities(texts)
+        feats.tree_scale = unscaled.max(axis=0) + 1e-9
+        parts["tree"] = unscaled / feats.tree_scale
+        return feats, parts
+
+    def assemble(self, parts: dict[str, sp.csr_matrix | np.ndarray], tree_weight: float | None = None) -> sp.csr_matrix:
+        """The feature matrix from :meth:`fit`'s block matrices, with the tree similarities weighted."""
+        out = [parts[name] for name in ("text", "title", "words") if name in self.blocks]
+        if "tree" in self.blocks:
+            w = self.tree_weight if tree_weight is None else tree_weight
+            out.append(sp.csr_matrix((w * parts["tree"]).astype(np.float32)))
+        return sp.hstack(out, format="csr")
 
     def similarities(self, texts: list[str]) -> np.ndarray:
         """``(n, 2k)``: max then mean cosine similarity to each class's tree names, scaled (weight not applied)."""
@@ -180,40 +216,45 @@ class LinearClassifier:
             train_texts: list[str], train_ids: dict[str, np.ndarray], val_texts: list[str],
             val_ids: dict[str, np.ndarray], primary_task: str, seed: int,
             descriptions: dict[str, list[str]] | None = None) -> LinearClassifier:
-        """Fit the features on the training texts and a head per task; ``C`` and the tree weight chosen on
-        the primary task's validation macro-F1 (ties go to the smaller ``C``), then used for every task.
+        """Fit the features on the training texts and a head per task; ``C``, the tree weight and NB weighting
+        chosen on the primary task's validation macro-F1 (ties go to the smaller ``C``, a tree weight nearer 1
+        and no NB weighting), then used for every task.
 
         Args:
             descriptions: First-level label -> label-tree names, for the label-tree features.
         """
-        features = Features.fit(cfg, train_texts, settings.use_title, descriptions)
+        features, parts = Features.fit(cfg, train_texts, settings.use_title, descriptions)
         weights = list(cfg.label_tree_weights) if "tree" in features.blocks else [0.0]
+        nb_options = sorted(set(cfg.nb_weighting))
         y, yv = train_ids[primary_task], val_ids[primary_task]
         keep = yv != IGNORE
         scores, grid_heads = {}, {}
         for w in weights:
-            x, xv = features.transform(train_texts, w), features.transform(val_texts, w)
-            for c in cfg.C_grid:
-                head = grid_heads[(c, w)] = _fit_head(cfg, c, x, y, seed)
+            x, xv = features.assemble(parts, w), features.transform(val_texts, w)
+            for c, nb in product(cfg.C_grid, nb_options):
+                head = grid_heads[(c, w, nb)] = _fit_head(cfg, c, x, y, seed, nb)
                 pred = head.logits(xv, len(labels[primary_task])).argmax(1)
-                scores[(c, w)] = classification_metrics(yv[keep], pred[keep], labels[primary_task])[0]["macro_f1"]
-                log.info("linear C=%g tree weight %g: validation %s macro-F1 %.4f", c, w, primary_task,
-                         scores[(c, w)])
-        best_c, best_w = max(product(cfg.C_grid, weights), key=lambda k: (scores[k], -k[0], -abs(k[1] - 1)))
+                scores[(c, w, nb)] = classification_metrics(yv[keep], pred[keep],
+                                                            labels[primary_task])[0]["macro_f1"]
+                if val_texts is not train_texts:  # a refit scores its own rows: nothing to report
+                    log.info("linear C=%g tree weight %g NB %s: validation %s macro-F1 %.4f", c, w, nb,
+                             primary_task, scores[(c, w, nb)])
+        best_c, best_w, best_nb = max(scores, key=lambda k: (scores[k], -k[0], -abs(k[1] - 1), not k[2]))
         features.tree_weight = best_w
-        x = features.transform(train_texts)
-        heads = {t: grid_heads[(best_c, best_w)] if t == primary_task else _fit_head(cfg, best_c, x, train_ids[t], seed)
-                 for t in labels}
-        info = {"C": best_c, "tree_weight": best_w, "n_features": int(x.shape[1]),
-                "validation_macro_f1": {f"C={c},w={w}": s for (c, w), s in scores.items()}}
+        x = features.assemble(parts)
+        heads = {t: grid_heads[(best_c, best_w, best_nb)] if t == primary_task
+                 else _fit_head(cfg, best_c, x, train_ids[t], seed, best_nb) for t in labels}
+        info = {"C": best_c, "tree_weight": best_w, "nb_weighting": best_nb, "n_features": int(x.shape[1]),
+                "validation_macro_f1": {f"C={c},w={w},nb={nb}": s for (c, w, nb), s in scores.items()}}
         return cls(features, heads, labels, settings, info=info)
 
     def refit(self, cfg: LinearConfig, texts: list[str], ids: dict[str, np.ndarray], primary_task: str, seed: int,
               descriptions: dict[str, list[str]] | None = None) -> LinearClassifier:
-        """The same choices (``C``, tree weight) and temperatures, learned again from ``texts`` (the training and
-        validation rows the choices were made with), so no labelled row of a fold is left unused."""
+        """The same choices (``C``, tree weight, NB weighting) and temperatures, learned again from ``texts`` (the
+        training and validation rows the choices were made with), so no labelled row of a fold is left unused."""
         tree = [self.info["tree_weight"]] if "tree" in self.features.blocks else []
-        chosen = replace(cfg, C_grid=[self.info["C"]], label_tree_weights=tree, max_train_samples=None)
+        chosen = replace(cfg, C_grid=[self.info["C"]], label_tree_weights=tree, max_train_samples=None,
+                         nb_weighting=[self.info.get("nb_weighting", False)])
         model = LinearClassifier.fit(chosen, self._labels, self.settings, texts, ids, texts, ids, primary_task, seed,
                                      descriptions)
         model.set_temperatures(self.temperatures)
@@ -305,11 +346,41 @@ class LinearClassifier:
         return cls(features, heads, meta["labels"], settings, meta["temperatures"], meta["info"])
 
 
-def _fit_head(cfg: LinearConfig, c: float, x: sp.csr_matrix, ids: np.ndarray, seed: int) -> _Head:
+def _fit_head(cfg: LinearConfig, c: float, x: sp.csr_matrix, ids: np.ndarray, seed: int,
+              nb_weighting: bool = False) -> _Head:
     keep = ids != IGNORE
     weight = "balanced" if cfg.balanced else None
+    if nb_weighting:
+        return _fit_nb_head(cfg, c, x[keep], ids[keep], weight, seed)
     if cfg.loss == "hinge":  # liblinear one-vs-rest: fast on large splits; scores calibrated by temperature
         model = LinearSVC(C=c, class_weight=weight, max_iter=cfg.max_iter, random_state=seed)
     else:
         model = LogisticRegression(C=c, class_weight=weight, max_iter=cfg.max_iter, random_state=seed)
     return _Head.from_sklearn(model.fit(x[keep], ids[keep]))
+
+
+def _fit_nb_head(cfg: LinearConfig, c: float, x: sp.csr_matrix, ids: np.ndarray, weight: str | None,
+                 seed: int, alpha: float = 1.0) -> _Head:
+    """NB-SVM (Wang and Manning, 2012): for each class, the features scaled by their naive-Bayes log-count
+    ratio (how much more often a feature occurs in the class than outside it, add-``alpha`` smoothed), and a
+    one-vs-rest linear model on them. The scaling folds into the weights (``coef = ratio * w``), so the head
+    predicts from the plain features like any other."""
+    present = (x > 0).astype(np.float64).tocsc()
+    classes = np.unique(ids)
+    coef = np.zeros((len(classes), x.shape[1]), dtype=np.float64)
+    intercept = np.zeros(len(classes), dtype=np.float64)
+    for k, label in enumerate(classes):
+        inside = ids == label
+        p = alpha + np.asarray(present[inside].sum(axis=0)).ravel()
+        q = alpha + np.asarray(present[~inside].sum(axis=0)).ravel()
+        ratio = np.log((p / p.sum()) / (q / q.sum()))
+        scaled = x @ sp.diags(ratio)
+        if cfg.loss == "hinge":
+            model = LinearSVC(C=c, class_weight=weight, max_iter=cfg.max_iter, random_state=seed)
+        else:
+            model = LogisticRegression(C=c, class_weight=weight, max_iter=cfg.max_iter, random_state=seed)
+        model.fit(scaled, inside.astype(np.int64))
+        coef[k], intercept[k] = ratio * model.coef_[0], model.intercept_[0]
+    if len(classes) == 2:  # as sklearn's binary head: two symmetric rows give the same softmax
+        coef, intercept = np.vstack([-coef[1] / 2, coef[1] / 2]), np.array([-intercept[1] / 2, intercept[1] / 2])
+    return _Head(coef.astype(np.float32), intercept.astype(np.float32), classes.astype(np.int64))
