@@ -171,6 +171,8 @@ def family_report(comp: Competition, title: str, primary_task: str) -> str:
     for task in comp.labels.tasks:
         for name, ev in comp.evaluations.items():
             m = ev.metrics
+            if f"test_{task}_accuracy" not in m:  # the baseline is trained on the primary task only
+                continue
             rec = m.get(f"test_{task}_emergency_recall")
             lines.append(f"| {task} | {name}{' (registered)' if name == comp.winner else ''} | "
                          f"{m[f'test_{task}_accuracy']:.4f} | {m[f'test_{task}_macro_f1']:.4f} | "
