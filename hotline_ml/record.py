@@ -41,6 +41,25 @@ class ModelToRegister:
     pip_requirements: list[str] | None = None
 
 
+@dataclass(frozen=True)
+class DatasetInput:
+    """A data set a run read, logged as an MLflow dataset input (the run's Datasets in the UI).
+
+    Attributes:
+        name: The data set's name (``data.name``).
+        digest: Its identity: the prepared data's digest (:func:`hotline_ml.data.load.orders_digest`).
+        source: The file or directory it was read from.
+        context: ``train``, ``validation``, ``test`` or ``all``.
+        rows: Rows of it the run read.
+    """
+
+    name: str
+    digest: str
+    source: str
+    context: str
+    rows: int
+
+
 @dataclass
 class RunRecord:
     """Everything a job measured and produced.
@@ -55,6 +74,7 @@ class RunRecord:
         dicts: Artifact path (``.json``/``.yaml``) -> JSON-ready data.
         artifacts: Local file or directory -> artifact directory it is logged under (``None``: the root).
         model: The model to register, if any.
+        datasets: The data sets the run read (MLflow dataset inputs, tied to the prepared data by its digest).
         summary: The job's closing lines for the terminal (the registry outcome is added by the entry script).
         result: The job's own result object, for Python callers and notebooks (not logged).
     """
@@ -68,6 +88,7 @@ class RunRecord:
     dicts: dict[str, Any] = field(default_factory=dict)
     artifacts: dict[str, str | None] = field(default_factory=dict)
     model: ModelToRegister | None = None
+    datasets: list[DatasetInput] = field(default_factory=list)
     summary: str = ""
     result: Any = None
 

@@ -28,7 +28,7 @@ import pandas as pd
 from hotline_ml.config import TrackingConfig
 from hotline_ml.config_files import plain
 from hotline_ml.data.io import write_table
-from hotline_ml.record import ModelToRegister, Registered, RunRecord
+from hotline_ml.record import DatasetInput, ModelToRegister, Registered, RunRecord
 from hotline_ml.registry import Champion
 
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
@@ -183,9 +183,9 @@ def log_table(frame: pd.DataFrame, name: str) -> None:
 def log_record(record: RunRecord) -> Registered | None:
     """Log everything a job returned to the active run, then register its model (if any).
 
-    Order: tags, metric history, final metrics, tables, figures, texts, dicts, artifacts, model. Registration
-    points alias ``candidate`` at the new version and moves ``champion`` when the model's promotion rule says
-    so; the reason is tagged ``promotion``.
+    Order: tags, metric history, final metrics, tables, figures, texts, dicts, artifacts, dataset inputs, model.
+    Registration points alias ``candidate`` at the new version and moves ``champion`` when the model's promotion
+    rule says so; the reason is tagged ``promotion``.
 
     Returns:
         The registry outcome, or ``None`` when the record has no model.
@@ -204,7 +204,24 @@ def log_record(record: RunRecord) -> Registered | None:
         log_dict(data, name)
     for path, directory in record.artifacts.items():
         log_artifact(path, directory)
+    for dataset in record.datasets:
+        log_dataset(dataset)
     return None if record.model is None else register(record.model, record.metrics, record.tags)
+
+
+def log_dataset(dataset: DatasetInput) -> None:
+    """Log a data set the run read as an MLflow dataset input: name, source, context, rows, and the prepared
+    data's digest as its MLflow digest (the first 32 hex digits: MLflow keeps 36 characters)."""
+    import warnings
+
+    from mlflow.data.dataset_source_registry import resolve_dataset_source
+    from mlflow.data.meta_dataset import MetaDataset
+
+    with warnings.catch_warnings():  # a local path matches two equivalent local source kinds; either is right
+        warnings.simplefilter("ignore", UserWarning)
+        source = resolve_dataset_source(dataset.source)
+    mlflow.log_input(MetaDataset(source, name=dataset.name, digest=dataset.digest[:32]), context=dataset.context,
+                     tags={"rows": str(dataset.rows), "data_digest": dataset.digest})
 
 
 def register(model: ModelToRegister, metrics: Mapping[str, float], tags: Mapping[str, str]) -> Registered:

@@ -30,7 +30,7 @@ from hotline_ml.classify.features import model_texts, subsample, task_values
 from hotline_ml.config import Family, TrainClassifierConfig
 from hotline_ml.config_files import write_config_files
 from hotline_ml.data.label_tree import label_descriptions
-from hotline_ml.data.prepared import prepared_orders, prepared_splits
+from hotline_ml.data.prepared import dataset_inputs, prepared_orders, prepared_splits
 from hotline_ml.data.splits import group_summary, grouped_folds, repost_groups
 from hotline_ml.drift import PROFILE_ARTIFACT, PROFILE_FILE, build_profile
 from hotline_ml.markdown import markdown_table
@@ -55,7 +55,8 @@ def run_classifier_job(cfg: TrainClassifierConfig) -> RunRecord:
     """Run the whole job (see module docstring) and return its record."""
     out = Path(cfg.output_dir)
     splits = prepared_splits(cfg.data, cfg.split, cfg.desensitize, cfg.paths.prepared)
-    record = RunRecord(dicts={"data/summary.json": splits.summary()}, tables={"data/rejects.csv": splits.rejects})
+    record = RunRecord(dicts={"data/summary.json": splits.summary()}, tables={"data/rejects.csv": splits.rejects},
+                       datasets=dataset_inputs(cfg.data, cfg.paths.prepared, splits))
     frames = splits.frames
     if cfg.classifier.cv_folds > 1:
         return _cross_validate(cfg, pd.concat(frames.values(), ignore_index=True), out, record)

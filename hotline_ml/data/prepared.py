@@ -38,6 +38,7 @@ from hotline_ml.data.io import read_raw, write_table
 from hotline_ml.data.load import OrderSplits, ensure_synthetic, load_splits, orders_digest
 from hotline_ml.data.schema import ValidatedOrders, clean_text
 from hotline_ml.data.splits import SPLITS, SplitReport, near_duplicate_key, split_orders
+from hotline_ml.record import DatasetInput
 from hotline_ml.types import LoadReport
 
 log = logging.getLogger(__name__)
@@ -191,6 +192,18 @@ def pretraining_texts(data: DataConfig, split: SplitConfig, desensitize: Desensi
         log.info("left out %d texts that also occur in the hold-out data %s", len(texts) - len(kept), holdout.name)
         texts = kept
     return texts
+
+
+def dataset_inputs(data: DataConfig, root: str | Path, splits: OrderSplits,
+                   contexts: Sequence[str] = SPLITS) -> list[DatasetInput]:
+    """The prepared splits a run read, as dataset inputs of its record: each split's file, its rows, and the
+    data set's digest (``contexts``: the splits to list, or ``("all",)`` for every split read as one)."""
+    directory = Path(root) / data.name
+    if tuple(contexts) == ("all",):
+        return [DatasetInput(data.name, splits.digest, str(directory), "all", splits.load_report.kept)]
+    # one MLflow dataset per split (MLflow keeps one input per name and digest): <name>/<split>
+    return [DatasetInput(f"{data.name}/{name}", splits.digest, str(directory / f"{name}.parquet"), name,
+                         len(splits.frames[name])) for name in contexts]
 
 
 def _key(data: DataConfig, desensitize: DesensitizeConfig, progress: bool) -> tuple[str, dict]:

@@ -21,7 +21,7 @@ from hotline_ml.insight.hot_issues import HotIssues, find_hot_issues
 from hotline_ml.insight.indicators import compute_indicators, indicator_figures, indicator_report
 from hotline_ml.markdown import markdown_table
 from hotline_ml.plotting import new_figure
-from hotline_ml.record import RunRecord
+from hotline_ml.record import DatasetInput, RunRecord
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,9 @@ def run_hot_issue_job(cfg: FindHotIssuesConfig, progress: bool = True) -> RunRec
     (out / "hot_issues.md").write_text(report, encoding="utf-8")
     figure = timeline_figure(found, cfg.hot_issues.top)
     figure.savefig(out / "hot_issues_timeline.png", dpi=110)
-    record = RunRecord(metrics=metrics, tags={"data_digest": orders_digest(loaded.orders)})
+    digest = orders_digest(loaded.orders)
+    record = RunRecord(metrics=metrics, tags={"data_digest": digest},
+                       datasets=[_dataset(cfg, digest, len(loaded.orders))])
     record.texts = {"hot_issues.md": report}
     record.figures = {"hot_issues_timeline.png": figure}
     for path in files.values():
@@ -189,7 +191,9 @@ def run_indicator_job(cfg: ComputeIndicatorsConfig, progress: bool = True) -> Ru
     files = {"by_period": write_table(ind.by_period, out / "indicators_by_period.csv"),
              "rejects": write_table(loaded.rejects, out / "rejects.csv")}
     metrics = {k: float(v) for k, v in ind.overall.items() if pd.notna(v)}
-    record = RunRecord(metrics=metrics, tags={"data_digest": orders_digest(orders), "as_of": str(as_of)})
+    digest = orders_digest(orders)
+    record = RunRecord(metrics=metrics, tags={"data_digest": digest, "as_of": str(as_of)},
+                       datasets=[_dataset(cfg, digest, len(orders))])
     record.texts = {"indicators.md": report}
     record.figures = figures
     record.tables = {"tables/indicators_by_period.parquet": ind.by_period}
@@ -203,3 +207,8 @@ def run_indicator_job(cfg: ComputeIndicatorsConfig, progress: bool = True) -> Ru
                       f"report: {out / 'indicators.md'}")
     record.result = ind
     return record
+
+
+def _dataset(cfg: FindHotIssuesConfig | ComputeIndicatorsConfig, digest: str, rows: int) -> DatasetInput:
+    """Every split of the prepared data, read as one."""
+    return DatasetInput(cfg.data.name, digest, str(Path(cfg.paths.prepared) / cfg.data.name), "all", rows)

@@ -77,6 +77,12 @@ def test_run_logs_metrics_artifacts_and_registers(trained) -> None:
     assert {f"validation_type_l1_macro_f1/{f}" for f in ("bert", "linear", "ensemble")} <= set(m)
     assert "eval_type_l1_macro_f1" in m and "train_loss" in m
     assert run.data.tags["test_digest"] and run.data.tags["git_commit"]
+    # the prepared splits it read are the run's dataset inputs, tied to the prepared data by its digest
+    inputs = {next(t.value for t in d.tags if t.key == "mlflow.data.context"): d for d in run.inputs.dataset_inputs}
+    assert set(inputs) == {"train", "validation", "test"}
+    digest = run.data.tags["data_digest"]
+    assert all(d.dataset.digest == digest[:32] and d.dataset.name == f"synthetic/{c}" for c, d in inputs.items())
+    assert inputs["train"].dataset.source.endswith('train.parquet"}')
     assert run.data.tags["family"] == winner and run.data.tags["promotion"] == registered.reason
     # the registered family is the best on validation, and its test score is the unsuffixed one
     best = max(("bert", "linear", "ensemble"), key=lambda f: m[f"validation_type_l1_macro_f1/{f}"])

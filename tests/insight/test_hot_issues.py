@@ -104,8 +104,8 @@ def test_the_job_writes_its_files_and_scores_against_the_events(tmp_path: Path) 
 def test_the_entry_script_logs_a_run(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "training/find_hot_issues.py", *SMALL_SYNTHETIC, f"data.path={tmp_path}/orders.csv",
-         f"output_dir={tmp_path}/out", f"tracking.tracking_uri=sqlite:///{tmp_path}/mlflow.db",
-         f"hydra.run.dir={tmp_path}/hydra"],
+         f"output_dir={tmp_path}/out", f"paths.mlflow=sqlite:///{tmp_path}/mlflow.db",
+         f"paths.prepared={tmp_path}/prepared", f"hydra.run.dir={tmp_path}/hydra"],
         cwd=ROOT, capture_output=True, text=True, timeout=300, env={"MLFLOW_DISABLE_TELEMETRY": "true",
                                                                     "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
     assert done.returncode == 0, done.stderr[-3000:]
@@ -115,6 +115,10 @@ def test_the_entry_script_logs_a_run(tmp_path: Path) -> None:
     mlflow.set_tracking_uri(f"sqlite:///{tmp_path}/mlflow.db")
     runs = mlflow.search_runs(experiment_names=["hotline-hot-issues"])
     assert len(runs) == 1 and runs["metrics.hot_issue_recall"].notna().all()
+    run = mlflow.MlflowClient().get_run(runs["run_id"].iloc[0])
+    (read,) = run.inputs.dataset_inputs  # every split of the prepared data, read as one
+    assert read.dataset.name == "synthetic" and read.dataset.digest == run.data.tags["data_digest"][:32]
+    assert (tmp_path / "prepared" / "synthetic" / "manifest.json").is_file()
 
 
 def test_on_the_frozen_evaluation_set(cfg) -> None:
