@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import json
 import logging
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +31,7 @@ from hotline_ml.config_files import write_config_files
 from hotline_ml.data.label_tree import label_descriptions
 from hotline_ml.data.prepared import dataset_inputs, prepared_orders, prepared_splits
 from hotline_ml.data.splits import group_summary, grouped_folds, repost_groups
-from hotline_ml.drift import PROFILE_ARTIFACT, PROFILE_FILE, build_profile
+from hotline_ml.drift import PROFILE_ARTIFACT, PROFILE_FILE, DriftProfile, build_profile
 from hotline_ml.markdown import markdown_table
 from hotline_ml.record import ModelToRegister, RunRecord
 from hotline_ml.registry import classifier_rule
@@ -87,28 +86,23 @@ def run_classifier_job(cfg: TrainClassifierConfig) -> RunRecord:
         report += before_after[1]
     record.texts["reports/report.md"] = report
     record.model = _model_to_register(cfg, checkpoint, test)
-    profile = _drift_profile(cfg, comp, train, val, checkpoint)
-    record.model.artifacts[PROFILE_ARTIFACT] = str(profile)
-    record.dicts["drift_profile.json"] = {k: v for k, v in json.loads(profile.read_text(encoding="utf-8")).items()
-                                          if k != "vocabulary"}
+    profile = _drift_profile(cfg, comp, train, val)
+    record.model.artifacts[PROFILE_ARTIFACT] = str(profile.save(checkpoint / SERVING_DIR / PROFILE_FILE))
+    record.dicts["drift_profile.json"] = {k: v for k, v in asdict(profile).items() if k != "vocabulary"}
     record.summary = report
     record.result = TrainedOn(train, val)
     return record
 
 
-def _drift_profile(cfg: TrainClassifierConfig, comp: Competition, train: pd.DataFrame, val: pd.DataFrame,
-                   checkpoint: Path) -> Path:
-    """The drift profile of the registered model, from the validation probabilities the competition computed
-    (routed as the served predictor routes them), saved in the model's ``serving/`` directory."""
-    probs = comp.validation_probs[comp.winner]
-    routed = route_probabilities(Router(cfg.routing), model_texts(val, cfg.classifier.use_title), probs,
-                                 comp.labels.tasks)
+def _drift_profile(cfg: TrainClassifierConfig, comp: Competition, train: pd.DataFrame,
+                   val: pd.DataFrame) -> DriftProfile:
+    """The drift profile of the registered model, from the validation probabilities the competition computed,
+    routed as the served predictor routes them."""
+    routed = route_probabilities(Router(cfg.routing), model_texts(val, cfg.classifier.use_title),
+                                 comp.validation_probs[comp.winner], comp.labels.tasks)
     predicted = pd.DataFrame({"appeal_type": routed.appeal_types, "route": [d.route for d in routed.decisions]})
-    task = "type_l1" if "type_l1" in comp.labels.tasks else next(iter(comp.labels.tasks))
-    profile = build_profile(task, task_values(train, task), train["text"], val["text"], predicted)
-    path = profile.save(checkpoint / SERVING_DIR / PROFILE_FILE)
-    log.info("drift profile: %s", path)
-    return path
+    return build_profile(routed.type_task, task_values(train, routed.type_task), train["text"], val["text"],
+                         predicted)
 
 
 def _corrected_orders(cfg: TrainClassifierConfig, frames: dict[str, pd.DataFrame]) -> CorrectedOrders:
@@ -351,16 +345,17 @@ def _final_fit(cfg: TrainClassifierConfig, frame: pd.DataFrame, groups: np.ndarr
     """The CV's chosen family trained on every labelled row, servable from ``directory`` (its routing and masking
     inside it: ``Predictor.load(directory)``).
 
-    The linear family reuses what the folds chose: the most frequent ``C`` and the median temperature per
-    task (fitted on each fold's validation rows), so no row is held back. A BERT or the ensemble needs
-    validation rows for early stopping and its weights: a grouped, stratified ``classifier.final_val_frac`` slice.
+    The linear family reuses what the folds chose: the most frequent ``C``, tree weight and NB weighting
+    together, and the median temperature per task (fitted on each fold's validation rows), so no row is held
+    back. A BERT or the ensemble needs validation rows for early stopping and its weights: a grouped, stratified
+    ``classifier.final_val_frac`` slice.
     """
     c = cfg.classifier
     if family == "linear":
         fold_models = [f.models["linear"] for f in folds]
 
-        def choice(m: LinearClassifier) -> tuple[float, float]:
-            return m.info["C"], m.info["tree_weight"]
+        def choice(m: LinearClassifier) -> tuple[float, float, bool]:
+            return m.info["C"], m.info["tree_weight"], m.info.get("nb_weighting", False)
 
         common = Counter(map(choice, fold_models)).most_common(1)[0][0]
         labels = folds[0].labels

@@ -233,7 +233,7 @@ class Predictor:
             "appeal_type": routed.appeal_types,
             "appeal_type_score": routed.type_score,
             "appeal_type_top3": [[{"label": str(routed.type_names[j]), "score": float(p[j])} for j in idx]
-                                 for p, idx in zip(probs[self.type_task], routed.type_top, strict=True)],
+                                 for p, idx in zip(probs[routed.type_task], routed.type_top, strict=True)],
             "appeal_subtype": routed.subtypes,
             "appeal_subtype_score": routed.subtype_scores,
         }

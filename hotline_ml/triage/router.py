@@ -156,6 +156,7 @@ class RoutedProbabilities:
     """A classifier's probabilities of a batch, read and routed (:func:`route_probabilities`).
 
     Attributes:
+        type_task: The appeal-type task read (``type_l1``, else the first task).
         type_names: The appeal-type labels, as an object array.
         type_top: Indices of each row's three most probable types, (n, 3).
         type_score: Probability of each row's top type, (n,).
@@ -165,6 +166,7 @@ class RoutedProbabilities:
         decisions: The router's decision per row.
     """
 
+    type_task: str
     type_names: np.ndarray
     type_top: np.ndarray
     type_score: np.ndarray
@@ -194,7 +196,7 @@ def route_probabilities(router: Router, texts: Sequence[str], probs: Mapping[str
     emergency = emergency_probability(probs, labels, router.cfg.emergency_label)
     decisions = router.decide_many(texts, score, emergency, appeal_types=policy_grades(appeal_types, subtypes),
                                    human=human)
-    return RoutedProbabilities(names, top, score, appeal_types, subtypes, subtype_scores, decisions)
+    return RoutedProbabilities(type_task, names, top, score, appeal_types, subtypes, subtype_scores, decisions)
 
 
 def top_labels(p: np.ndarray, labels: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
